@@ -1,0 +1,70 @@
+#pragma once
+// The HTTP API: every route with the permission it needs, wired onto a net::Router.
+// Handlers run either inline on the I/O thread (cheap, non-blocking: in-memory reads) or on the
+// worker pool (anything that hashes a password or waits for the store).
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "auth/auth_service.h"
+#include "auth/identity_service.h"
+#include "core/clock.h"
+#include "net/router.h"
+#include "storage/store.h"
+#include "units/catalog.h"
+
+namespace ioc::api {
+
+//! What handlers use. Pointers, so the route table can be listed without live services.
+struct ApiServices {
+  storage::Store* store = nullptr;
+  auth::AuthService* auth = nullptr;
+  auth::IdentityService* identity = nullptr;
+  const units::UnitCatalog* units = nullptr;
+  const core::Clock* clock = nullptr;
+  boost::asio::thread_pool* workers = nullptr;
+};
+
+enum class Exec { kInline, kWorker };
+
+struct RouteSpec {
+  net::http::verb method;
+  std::string pattern;
+  auth::Permission permission;
+  Exec exec = Exec::kInline;
+  size_t max_body_bytes = 0;  //!< 0 = server default
+  std::string summary;
+};
+
+//! A handler: the request and the authenticated caller (null on public routes).
+using ApiFn = std::function<net::Response(const net::Request&, const auth::Principal*)>;
+
+class Api {
+ public:
+  explicit Api(ApiServices services);
+  void registerRoutes(net::Router& router) const;
+  const std::vector<RouteSpec>& routes() const { return specs_; }
+  //! The route table alone, for `cityioc routes`, docs and the route × role test.
+  static std::vector<RouteSpec> routeTable();
+
+  void add(RouteSpec spec, ApiFn fn);
+  const ApiServices& services() const { return services_; }
+
+ private:
+  net::Handler wrap(const RouteSpec& spec, ApiFn fn) const;
+
+  ApiServices services_;
+  std::vector<RouteSpec> specs_;
+  std::vector<ApiFn> fns_;
+};
+
+// Route groups, one per file.
+void addSystemRoutes(Api& api);
+void addIdentityRoutes(Api& api);
+
+//! JSON response helpers.
+net::Response jsonResponse(const nlohmann::json& body,
+                           net::http::status status = net::http::status::ok);
+
+}  // namespace ioc::api

@@ -1,0 +1,31 @@
+#pragma once
+// Validated JSON request bodies: content type, size (by the route), nesting depth, UTF-8 and
+// syntax are checked before a handler sees a field.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "net/request.h"
+
+namespace ioc::api {
+
+inline constexpr int kMaxJsonDepth = 32;
+
+//! Parses `body` as a JSON object. Errors are kInvalidArgument with a client-facing message.
+core::Result<nlohmann::json> parseJsonObject(std::string_view body);
+//! Checks Content-Type, then parses. Unsupported media type → kInvalidArgument with message
+//! prefixed "unsupported media type".
+core::Result<nlohmann::json> readJsonBody(const net::Request& req);
+//! Nesting depth outside strings, stopping early once past `limit`.
+int jsonDepth(std::string_view body, int limit);
+
+//! Field readers: missing → nullopt; wrong type → error naming the field.
+core::Result<std::optional<std::string>> stringField(const nlohmann::json& obj, const char* name,
+                                                     size_t max_len = 1024);
+core::Result<std::optional<bool>> boolField(const nlohmann::json& obj, const char* name);
+//! Fails when the object has a member not in `allowed` (typos must not pass silently).
+core::Status onlyFields(const nlohmann::json& obj, std::initializer_list<std::string_view> allowed);
+
+}  // namespace ioc::api

@@ -1,0 +1,196 @@
+#include "app/application.h"
+
+#include <csignal>
+#include <filesystem>
+#include <boost/asio/thread_pool.hpp>
+
+#include "api/api.h"
+#include "app/demo.h"
+#include "app/paths.h"
+#include "auth/auth_service.h"
+#include "auth/identity_service.h"
+#include "core/log.h"
+#include "net/server.h"
+#include "net/static_files.h"
+#include "obs/metrics.h"
+
+namespace ioc::app {
+
+namespace fs = std::filesystem;
+
+core::Result<std::unique_ptr<storage::sqlite::SqliteStore>> openStore(const std::string& data_dir,
+                                                                      int busy_timeout_ms) {
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) {
+    return core::makeError(core::Errc::kInvalidArgument,
+                           "cannot create data directory " + data_dir + ": " + ec.message());
+  }
+  auto& registry = obs::defaultRegistry();
+  auto& commit_seconds = registry
+                             .histogram("store_commit_duration_seconds",
+                                        "Time to group-commit one batch of writes durably", {})
+                             .with({});
+  auto& batch_size = registry
+                         .histogram("store_commit_batch_size", "Writes per group commit", {},
+                                    {1, 2, 4, 8, 16, 32, 64, 128, 256, 512})
+                         .with({});
+  storage::sqlite::SqliteOptions options;
+  options.path = (fs::path(data_dir) / "cityioc.db").string();
+  options.busy_timeout_ms = busy_timeout_ms;
+  options.on_commit = [&commit_seconds, &batch_size](size_t n, double secs) {
+    commit_seconds.observe(secs);
+    batch_size.observe(static_cast<double>(n));
+  };
+  return storage::sqlite::SqliteStore::open(std::move(options));
+}
+
+core::Result<units::UnitCatalog> loadUnits(const std::string& configured_path) {
+  std::string path = locateShipped(configured_path, kUnitsFile);
+  if (path.empty()) {
+    return core::makeError(core::Errc::kNotFound,
+                           std::string("cannot find ") + kUnitsFile + " (set store.units_file)");
+  }
+  return units::UnitCatalog::loadFile(path);
+}
+
+void blockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a client closing mid-write is an error code, not a crash
+}
+
+struct Application::Parts {
+  core::ServeConfig config;
+  std::unique_ptr<storage::sqlite::SqliteStore> store;
+  units::UnitCatalog units;
+  std::unique_ptr<auth::AuthService> auth;
+  std::unique_ptr<auth::IdentityService> identity;
+  std::unique_ptr<boost::asio::thread_pool> workers;
+  std::unique_ptr<api::Api> api;
+  net::Router router;
+  std::unique_ptr<net::StaticFiles> static_files;
+  std::unique_ptr<net::HttpServer> server;
+};
+
+Application::Application(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+Application::~Application() {
+  auto& registry = obs::defaultRegistry();
+  for (const char* name : {"http_connections_open", "http_requests_in_flight",
+                           "store_write_queue_depth", "worker_pool_threads"}) {
+    registry.removeGaugeCallback(name);
+  }
+}
+
+namespace {
+
+net::ServerOptions serverOptions(const core::ServeConfig& c) {
+  net::ServerOptions o;
+  o.host = c.listen_host;
+  o.port = c.listen_port;
+  o.io_threads = c.io_threads;
+  o.access_log = c.access_log;
+  o.limits.max_header_bytes = static_cast<size_t>(c.max_header_bytes);
+  o.limits.max_body_bytes = static_cast<size_t>(c.max_body_bytes);
+  o.limits.read_timeout = std::chrono::milliseconds(c.read_timeout_ms);
+  o.limits.idle_timeout = std::chrono::milliseconds(c.idle_timeout_ms);
+  o.limits.max_connections = c.max_connections;
+  return o;
+}
+
+core::LogLevel parseLevel(const std::string& s) {
+  if (s == "debug") return core::LogLevel::kDebug;
+  if (s == "warn") return core::LogLevel::kWarn;
+  if (s == "error") return core::LogLevel::kError;
+  return core::LogLevel::kInfo;
+}
+
+void registerGauges(Application::Parts& p) {
+  auto& registry = obs::defaultRegistry();
+  net::HttpServer* server = p.server.get();
+  storage::Store* store = p.store.get();
+  registry.gaugeCallback("http_connections_open", "Open client connections",
+                         [server] { return static_cast<double>(server->openConnections()); });
+  registry.gaugeCallback("http_requests_in_flight", "Requests being handled",
+                         [server] { return static_cast<double>(server->inFlightRequests()); });
+  registry.gaugeCallback("store_write_queue_depth", "Writes waiting for the group commit",
+                         [store] { return static_cast<double>(store->writeQueueDepth()); });
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Application>> Application::create(const core::ServeConfig& config) {
+  core::Logger::instance().setLevel(parseLevel(config.log_level));
+  auto p = std::make_unique<Parts>();
+  p->config = config;
+  auto store = openStore(config.data_dir, config.busy_timeout_ms);
+  if (!store.ok()) return store.error();
+  p->store = std::move(*store);
+  auto units = loadUnits(config.units_file);
+  if (!units.ok()) return units.error();
+  p->units = std::move(*units);
+
+  auth::AuthSettings settings;
+  settings.token_ttl_ms = int64_t{config.token_ttl_s} * 1000;
+  settings.max_failures_per_user = config.login_max_failures_per_user;
+  settings.max_failures_per_ip = config.login_max_failures_per_ip;
+  settings.failure_window_ms = int64_t{config.login_window_s} * 1000;
+  const core::Clock& clock = core::SystemClock::instance();
+  p->auth = std::make_unique<auth::AuthService>(*p->store, clock, settings);
+  p->identity = std::make_unique<auth::IdentityService>(*p->store, p->units, clock, p->auth.get());
+  if (config.demo) {
+    if (auto s = seedDemo(*p->identity, *p->store, config.data_dir); !s.ok()) return s.error();
+  }
+  // Workers hash passwords and wait on durable writes; sized so that group commit has company.
+  p->workers = std::make_unique<boost::asio::thread_pool>(
+      std::max(4u, 2 * std::thread::hardware_concurrency()));
+  p->api = std::make_unique<api::Api>(api::ApiServices{p->store.get(), p->auth.get(),
+                                                      p->identity.get(), &p->units, &clock,
+                                                      p->workers.get()});
+  p->api->registerRoutes(p->router);
+  std::string web_root = locateShipped(config.web_root, kWebRoot);
+  if (!web_root.empty()) {
+    p->static_files = std::make_unique<net::StaticFiles>(web_root);
+    p->router.setFallback([files = p->static_files.get()](net::RequestPtr req, net::Responder r) {
+      (*files)(std::move(req), std::move(r));
+    });
+  }
+  p->server = std::make_unique<net::HttpServer>(serverOptions(config), p->router);
+  if (auto s = p->server->start(); !s.ok()) return s.error();
+  registerGauges(*p);
+  core::logInfo("listening", {{"host", config.listen_host},
+                              {"port", static_cast<int>(p->server->boundPort())},
+                              {"data", config.data_dir},
+                              {"web_root", web_root},
+                              {"units", static_cast<int64_t>(p->units.size())}});
+  std::printf("cityioc listening on http://%s:%u\n",
+              config.listen_host.find(':') != std::string::npos
+                  ? ("[" + config.listen_host + "]").c_str()
+                  : config.listen_host.c_str(),
+              p->server->boundPort());
+  std::fflush(stdout);
+  return std::unique_ptr<Application>(new Application(std::move(p)));
+}
+
+core::Status Application::run() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  core::logInfo("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  auto& p = *parts_;
+  p.server->stop(std::chrono::milliseconds(p.config.shutdown_grace_ms));
+  p.workers->join();  // in-flight handler work finishes; its writes are queued by now
+  p.store->flush();   // …and durable
+  core::logInfo("stopped", {{"open_connections", p.server->openConnections()}});
+  core::Logger::instance().flush();
+  return core::Status::success();
+}
+
+}  // namespace ioc::app

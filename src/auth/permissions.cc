@@ -1,0 +1,65 @@
+#include "auth/permissions.h"
+
+namespace ioc::auth {
+
+using model::KeyScope;
+using model::Role;
+
+const char* permissionName(Permission p) {
+  switch (p) {
+    case Permission::kPublic: return "public";
+    case Permission::kAuthenticated: return "authenticated";
+    case Permission::kUnitsRead: return "units:read";
+    case Permission::kUsersRead: return "users:read";
+    case Permission::kUsersManage: return "users:manage";
+    case Permission::kKeysManage: return "keys:manage";
+    case Permission::kAuditRead: return "audit:read";
+    case Permission::kIngest: return "ingest";
+    case Permission::kContextRead: return "context:read";
+  }
+  return "unknown";
+}
+
+bool roleGrants(Role role, Permission p) {
+  switch (p) {
+    case Permission::kPublic:
+    case Permission::kAuthenticated:
+    case Permission::kUnitsRead: return true;
+    case Permission::kContextRead: return true;  // each role still sees only its unit and below
+    case Permission::kUsersRead: return role == Role::kAdmin || role == Role::kSupervisor;
+    case Permission::kUsersManage:
+    case Permission::kKeysManage:
+    case Permission::kAuditRead: return role == Role::kAdmin;
+    case Permission::kIngest: return role == Role::kAdmin || role == Role::kOperator;
+  }
+  return false;
+}
+
+bool scopeGrants(KeyScope scope, Permission p) {
+  switch (p) {
+    case Permission::kPublic:
+    case Permission::kAuthenticated:
+    case Permission::kUnitsRead: return true;
+    case Permission::kContextRead: return scope != KeyScope::kIngest;
+    case Permission::kIngest: return scope != KeyScope::kRead;
+    default: return false;  // keys never administer users, keys or the audit log
+  }
+}
+
+bool Principal::has(Permission p) const {
+  if (role) return roleGrants(*role, p);
+  if (scope) return scopeGrants(*scope, p);
+  return p == Permission::kPublic;
+}
+
+std::string Principal::roleLabel() const {
+  if (role) return model::roleName(*role);
+  if (scope) return std::string("key:") + model::scopeName(*scope);
+  return "anonymous";
+}
+
+std::string Principal::actorName() const {
+  return kind == Kind::kApiKey ? "key:" + name : name;
+}
+
+}  // namespace ioc::auth

@@ -1,0 +1,55 @@
+#pragma once
+// Configuration for `cityioc serve`. Every setting is declared once in a table (config.cc) that
+// drives the TOML file, environment variables, command-line flags, validation and the docs, so
+// the sources cannot disagree. Precedence: flags > environment > config file > defaults.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace ioc::core {
+
+struct ServeConfig {
+  std::string listen_host;   // IPv6 without brackets, e.g. "::1"
+  uint16_t listen_port = 0;  // 0 = let the OS pick a free port
+  int io_threads = 0;        // 0 = one per core (resolved by the server)
+  int max_connections = 0;
+  int max_header_bytes = 0;
+  int64_t max_body_bytes = 0;
+  int read_timeout_ms = 0;
+  int idle_timeout_ms = 0;
+  int shutdown_grace_ms = 0;
+  std::string web_root;  // "" = auto-detect web/dist next to the binary or CWD
+  std::string data_dir;
+  int busy_timeout_ms = 0;
+  std::string units_file;  // "" = auto-detect data/admin/vn34_units_2025_full.json
+  int token_ttl_s = 0;
+  int login_max_failures_per_user = 0;
+  int login_max_failures_per_ip = 0;
+  int login_window_s = 0;
+  std::string log_level;  // "debug" | "info" | "warn" | "error"
+  bool access_log = false;
+  bool demo = false;
+  std::string config_file;  // "" if none
+};
+
+//! Environment lookup; tests inject a map, production passes processEnv().
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+//! args = the arguments after "serve", e.g. {"--listen", "127.0.0.1:0", "--data", "/tmp/x"};
+//! both "--flag X" and "--flag=X" are accepted, and a boolean flag alone means true.
+//! The config file is named by --config FILE or CITYIOC_CONFIG. Errors are kInvalidArgument and
+//! name the source, the key and the reason.
+Result<ServeConfig> loadServeConfig(const std::vector<std::string>& args, const EnvLookup& env);
+
+//! Reads the real process environment (getenv).
+EnvLookup processEnv();
+
+//! Markdown table of every setting: name, flag, env var, default, meaning. Used for
+//! docs/CONFIGURATION.md and `cityioc serve --help`.
+std::string configReference();
+
+}  // namespace ioc::core

@@ -1,0 +1,105 @@
+#include "net/router.h"
+
+#include <stdexcept>
+
+namespace ioc::net {
+
+struct Router::Node {
+  std::map<std::string, std::unique_ptr<Node>, std::less<>> literal;
+  std::unique_ptr<Node> capture;
+  std::string capture_name;
+  std::map<http::verb, const Route*> by_method;
+};
+
+namespace {
+std::vector<std::string_view> splitPath(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+}  // namespace
+
+Router::Router() : root_(std::make_unique<Node>()) {}
+Router::~Router() = default;
+
+Router::Node* Router::insert(std::string_view pattern) {
+  Node* node = root_.get();
+  for (std::string_view seg : splitPath(pattern)) {
+    if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
+      std::string name(seg.substr(1, seg.size() - 2));
+      if (!node->capture) {
+        node->capture = std::make_unique<Node>();
+        node->capture_name = name;
+      } else if (node->capture_name != name) {
+        throw std::logic_error("conflicting capture names in route " + std::string(pattern));
+      }
+      node = node->capture.get();
+    } else {
+      auto& child = node->literal[std::string(seg)];
+      if (!child) child = std::make_unique<Node>();
+      node = child.get();
+    }
+  }
+  return node;
+}
+
+void Router::add(http::verb method, std::string_view pattern, Handler handler,
+                 RouteOptions options) {
+  Node* node = insert(pattern);
+  if (node->by_method.count(method)) {
+    throw std::logic_error("duplicate route " + std::string(pattern));
+  }
+  routes_.push_back(std::make_unique<Route>(
+      Route{method, std::string(pattern), std::move(handler), nullptr, options}));
+  node->by_method[method] = routes_.back().get();
+}
+
+void Router::addWebSocket(std::string_view pattern, WebSocketHandler handler) {
+  Node* node = insert(pattern);
+  routes_.push_back(std::make_unique<Route>(
+      Route{http::verb::get, std::string(pattern), nullptr, std::move(handler), {}}));
+  node->by_method[http::verb::get] = routes_.back().get();
+}
+
+Router::Match Router::match(http::verb method, std::string_view path) const {
+  Match m;
+  const Node* node = root_.get();
+  for (std::string_view seg : splitPath(path)) {
+    auto it = node->literal.find(seg);
+    if (it != node->literal.end()) {
+      node = it->second.get();
+    } else if (node->capture) {
+      m.params.emplace_back(node->capture_name, std::string(seg));
+      node = node->capture.get();
+    } else {
+      return Match{};
+    }
+  }
+  if (node->by_method.empty()) return Match{};
+  m.path_known = true;
+  auto found = node->by_method.find(method);
+  if (found == node->by_method.end() && method == http::verb::head) {
+    found = node->by_method.find(http::verb::get);
+  }
+  if (found != node->by_method.end()) {
+    m.route = found->second;
+    return m;
+  }
+  for (const auto& [verb, route] : node->by_method) {
+    if (!m.allow.empty()) m.allow += ", ";
+    m.allow += std::string(http::to_string(verb));
+  }
+  return m;
+}
+
+}  // namespace ioc::net

@@ -1,0 +1,464 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/log.h"
+#include "storage/sqlite/migrations.h"
+
+namespace ioc::storage::sqlite {
+
+namespace {
+
+using model::ApiKey;
+using model::AuditEntry;
+using model::Session;
+using model::User;
+
+constexpr const char* kUserColumns =
+    "id, username, role, unit_code, password_hash, disabled, created_at_ms, updated_at_ms";
+
+User userFromRow(const Stmt& s) {
+  User u;
+  u.id = s.int64(0);
+  u.username = s.text(1);
+  u.role = model::parseRole(s.text(2)).value_or(model::Role::kCitizen);
+  u.unit_code = s.text(3);
+  u.password_hash = s.text(4);
+  u.disabled = s.int64(5) != 0;
+  u.created_at_ms = s.int64(6);
+  u.updated_at_ms = s.int64(7);
+  return u;
+}
+
+ApiKey keyFromRow(const Stmt& s) {
+  ApiKey k;
+  k.id = s.int64(0);
+  k.name = s.text(1);
+  k.scope = model::parseScope(s.text(2)).value_or(model::KeyScope::kRead);
+  k.unit_code = s.text(3);
+  k.key_hash = s.text(4);
+  k.prefix = s.text(5);
+  k.revoked = s.int64(6) != 0;
+  k.created_at_ms = s.int64(7);
+  return k;
+}
+
+AuditEntry auditFromRow(const Stmt& s) {
+  AuditEntry e;
+  e.seq = s.int64(0);
+  e.at_ms = s.int64(1);
+  e.actor = s.text(2);
+  e.role = s.text(3);
+  e.unit = s.text(4);
+  e.action = s.text(5);
+  e.target = s.text(6);
+  e.client = s.text(7);
+  e.request_id = s.text(8);
+  e.detail = s.text(9);
+  e.prev_hash = s.text(10);
+  e.hash = s.text(11);
+  return e;
+}
+
+//! Runs a prepared query and collects every row through `map`.
+template <typename T, typename Bind, typename Map>
+Result<std::vector<T>> queryAll(Db& db, const char* sql, Bind bind, Map map) {
+  auto stmt = db.prepare(sql);
+  if (!stmt.ok()) return stmt.error();
+  Stmt& s = **stmt;
+  bind(s);
+  std::vector<T> out;
+  while (true) {
+    auto row = s.step();
+    if (!row.ok()) {
+      s.reset();
+      return row.error();
+    }
+    if (!*row) break;
+    out.push_back(map(s));
+  }
+  s.reset();
+  return out;
+}
+
+template <typename T, typename Bind, typename Map>
+Result<std::optional<T>> queryOne(Db& db, const char* sql, Bind bind, Map map) {
+  auto all = queryAll<T>(db, sql, bind, map);
+  if (!all.ok()) return all.error();
+  if (all->empty()) return std::optional<T>{};
+  return std::optional<T>(std::move(all->front()));
+}
+
+//! WriteTx over the writer connection; lives for one batch.
+class SqliteWriteTx final : public WriteTx {
+ public:
+  explicit SqliteWriteTx(Db& db) : db_(db) {}
+
+  Result<int64_t> insertUser(const User& u) override {
+    auto st = db_.prepare(
+        "INSERT INTO users(username, role, unit_code, password_hash, disabled, created_at_ms, "
+        "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!st.ok()) return st.error();
+    auto s = (*st)->bind(1, u.username)
+                 .bind(2, model::roleName(u.role))
+                 .bind(3, u.unit_code)
+                 .bind(4, u.password_hash)
+                 .bind(5, int64_t{u.disabled})
+                 .bind(6, u.created_at_ms)
+                 .bind(7, u.updated_at_ms)
+                 .run();
+    if (!s.ok()) return s.error();
+    return db_.lastInsertId();
+  }
+
+  Status updateUser(const User& u) override {
+    auto st = db_.prepare(
+        "UPDATE users SET role=?2, unit_code=?3, password_hash=?4, disabled=?5, updated_at_ms=?6 "
+        "WHERE id=?1");
+    if (!st.ok()) return st.error();
+    auto s = (*st)->bind(1, u.id)
+                 .bind(2, model::roleName(u.role))
+                 .bind(3, u.unit_code)
+                 .bind(4, u.password_hash)
+                 .bind(5, int64_t{u.disabled})
+                 .bind(6, u.updated_at_ms)
+                 .run();
+    if (!s.ok()) return s;
+    if (db_.changes() == 0) return core::makeError(core::Errc::kNotFound, "no such user");
+    return Status::success();
+  }
+
+  Status insertSession(const Session& se) override {
+    auto st = db_.prepare(
+        "INSERT INTO sessions(token_hash, user_id, created_at_ms, expires_at_ms, revoked, client) "
+        "VALUES(?1, ?2, ?3, ?4, 0, ?5)");
+    if (!st.ok()) return st.error();
+    return (*st)->bind(1, se.token_hash)
+        .bind(2, se.user_id)
+        .bind(3, se.created_at_ms)
+        .bind(4, se.expires_at_ms)
+        .bind(5, se.client)
+        .run();
+  }
+
+  Status revokeSession(const std::string& token_hash) override {
+    auto st = db_.prepare("UPDATE sessions SET revoked=1 WHERE token_hash=?1");
+    if (!st.ok()) return st.error();
+    return (*st)->bind(1, token_hash).run();
+  }
+
+  Status revokeUserSessions(int64_t user_id) override {
+    auto st = db_.prepare("UPDATE sessions SET revoked=1 WHERE user_id=?1 AND revoked=0");
+    if (!st.ok()) return st.error();
+    return (*st)->bind(1, user_id).run();
+  }
+
+  Result<int64_t> insertApiKey(const ApiKey& k) override {
+    auto st = db_.prepare(
+        "INSERT INTO api_keys(name, scope, unit_code, key_hash, prefix, revoked, created_at_ms) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6)");
+    if (!st.ok()) return st.error();
+    auto s = (*st)->bind(1, k.name)
+                 .bind(2, model::scopeName(k.scope))
+                 .bind(3, k.unit_code)
+                 .bind(4, k.key_hash)
+                 .bind(5, k.prefix)
+                 .bind(6, k.created_at_ms)
+                 .run();
+    if (!s.ok()) return s.error();
+    return db_.lastInsertId();
+  }
+
+  Status revokeApiKey(int64_t id) override {
+    auto st = db_.prepare("UPDATE api_keys SET revoked=1 WHERE id=?1");
+    if (!st.ok()) return st.error();
+    if (auto s = (*st)->bind(1, id).run(); !s.ok()) return s;
+    if (db_.changes() == 0) return core::makeError(core::Errc::kNotFound, "no such key");
+    return Status::success();
+  }
+
+  Result<int64_t> appendAudit(AuditEntry e) override {
+    // The batch holds the write lock (BEGIN IMMEDIATE), so the tail read here is the real tail
+    // even when another process (the CLI) appends to the same file.
+    auto tail = queryOne<std::pair<int64_t, std::string>>(
+        db_, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [](Stmt&) {},
+        [](const Stmt& s) { return std::make_pair(s.int64(0), s.text(1)); });
+    if (!tail.ok()) return tail.error();
+    e.seq = *tail ? (*tail)->first + 1 : 1;
+    e.prev_hash = *tail ? (*tail)->second : model::kAuditGenesisHash;
+    e.hash = model::computeAuditHash(e);
+    auto st = db_.prepare(
+        "INSERT INTO audit_log(seq, at_ms, actor, role, unit, action, target, client, request_id, "
+        "detail, prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (!st.ok()) return st.error();
+    auto s = (*st)->bind(1, e.seq)
+                 .bind(2, e.at_ms)
+                 .bind(3, e.actor)
+                 .bind(4, e.role)
+                 .bind(5, e.unit)
+                 .bind(6, e.action)
+                 .bind(7, e.target)
+                 .bind(8, e.client)
+                 .bind(9, e.request_id)
+                 .bind(10, e.detail)
+                 .bind(11, e.prev_hash)
+                 .bind(12, e.hash)
+                 .run();
+    if (!s.ok()) return s.error();
+    return e.seq;
+  }
+
+ private:
+  Db& db_;
+};
+
+}  // namespace
+
+//! A borrowed read connection, returned to the pool on destruction.
+class SqliteStore::ReadLease {
+ public:
+  ReadLease(SqliteStore* store, std::unique_ptr<Db> db) : store_(store), db_(std::move(db)) {}
+  ReadLease(ReadLease&&) = default;
+  ~ReadLease() {
+    if (db_) store_->giveBack(std::move(db_));
+  }
+  Db& operator*() { return *db_; }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<Db> db_;
+};
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteOptions options) {
+  auto db = Db::open(options.path, options.busy_timeout_ms);
+  if (!db.ok()) return db.error();
+  if (auto s = migrate(**db); !s.ok()) return s.error();
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(options), std::move(*db)));
+}
+
+SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer)
+    : options_(std::move(options)), writer_db_(std::move(writer)) {
+  writer_ = std::thread([this] { writerLoop(); });
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  writer_.join();  // the loop drains the queue before it exits: nothing submitted is dropped
+  (void)writer_db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+void SqliteStore::submitWrite(WriteJob job, WriteDone done) {
+  {
+    std::lock_guard lock(queue_mu_);
+    queue_.push_back(Pending{std::move(job), std::move(done)});
+  }
+  queue_cv_.notify_one();
+}
+
+void SqliteStore::flush() {
+  (void)writeSync([](WriteTx&) { return Status::success(); });
+}
+
+size_t SqliteStore::writeQueueDepth() const {
+  std::lock_guard lock(queue_mu_);
+  return queue_.size();
+}
+
+void SqliteStore::writerLoop() {
+  std::unique_lock lock(queue_mu_);
+  while (true) {
+    queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping and drained
+    std::deque<Pending> batch;
+    while (!queue_.empty() && batch.size() < options_.max_batch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    lock.unlock();
+    commitBatch(batch);
+    lock.lock();
+  }
+}
+
+void SqliteStore::commitBatch(std::deque<Pending>& batch) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<Status> results(batch.size());
+  Status begun = writer_db_->exec("BEGIN IMMEDIATE");
+  if (begun.ok()) {
+    SqliteWriteTx tx(*writer_db_);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      // A savepoint per job: one bad job rolls back alone and the rest of the batch commits.
+      if (auto s = writer_db_->exec("SAVEPOINT job"); !s.ok()) {
+        results[i] = s;
+        continue;
+      }
+      results[i] = batch[i].job(tx);
+      if (!results[i].ok()) (void)writer_db_->exec("ROLLBACK TO job");
+      (void)writer_db_->exec("RELEASE job");
+    }
+    if (Status committed = writer_db_->exec("COMMIT"); !committed.ok()) {
+      (void)writer_db_->exec("ROLLBACK");
+      for (auto& r : results) r = committed;
+    }
+  } else {
+    for (auto& r : results) r = begun;
+  }
+  if (options_.on_commit) {
+    options_.on_commit(batch.size(), std::chrono::duration<double>(
+                                         std::chrono::steady_clock::now() - start)
+                                         .count());
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].done) batch[i].done(results[i]);
+  }
+}
+
+Result<SqliteStore::ReadLease> SqliteStore::borrowReader() {
+  {
+    std::lock_guard lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      auto db = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return ReadLease(this, std::move(db));
+    }
+  }
+  auto db = Db::open(options_.path, options_.busy_timeout_ms);
+  if (!db.ok()) return db.error();
+  return ReadLease(this, std::move(*db));
+}
+
+void SqliteStore::giveBack(std::unique_ptr<Db> db) {
+  std::lock_guard lock(readers_mu_);
+  idle_readers_.push_back(std::move(db));
+}
+
+Result<std::optional<User>> SqliteStore::findUserByName(const std::string& username) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  static const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users WHERE username=?1";
+  return queryOne<User>(
+      **lease, sql.c_str(), [&](Stmt& s) { s.bind(1, username); }, userFromRow);
+}
+
+Result<std::optional<User>> SqliteStore::findUserById(int64_t id) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  static const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users WHERE id=?1";
+  return queryOne<User>(**lease, sql.c_str(), [&](Stmt& s) { s.bind(1, id); }, userFromRow);
+}
+
+Result<std::vector<User>> SqliteStore::listUsers(const UserFilter& f) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  // Unit filtering is done here rather than in SQL so the statement stays constant; the list of
+  // users is small (staff accounts), and paging applies after the filter.
+  static const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users ORDER BY id";
+  auto all = queryAll<User>(**lease, sql.c_str(), [](Stmt&) {}, userFromRow);
+  if (!all.ok()) return all.error();
+  std::vector<User> out;
+  size_t skipped = 0;
+  for (auto& u : *all) {
+    if (f.role && u.role != *f.role) continue;
+    if (!f.unit_codes.empty() &&
+        std::find(f.unit_codes.begin(), f.unit_codes.end(), u.unit_code) == f.unit_codes.end()) {
+      continue;
+    }
+    if (skipped++ < f.offset) continue;
+    if (out.size() >= f.limit) break;
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+Result<std::optional<Session>> SqliteStore::findSession(const std::string& token_hash) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  return queryOne<Session>(
+      **lease,
+      "SELECT token_hash, user_id, created_at_ms, expires_at_ms, revoked, client FROM sessions "
+      "WHERE token_hash=?1",
+      [&](Stmt& s) { s.bind(1, token_hash); },
+      [](const Stmt& s) {
+        Session se;
+        se.token_hash = s.text(0);
+        se.user_id = s.int64(1);
+        se.created_at_ms = s.int64(2);
+        se.expires_at_ms = s.int64(3);
+        se.revoked = s.int64(4) != 0;
+        se.client = s.text(5);
+        return se;
+      });
+}
+
+Result<std::optional<ApiKey>> SqliteStore::findApiKeyByHash(const std::string& key_hash) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  return queryOne<ApiKey>(
+      **lease,
+      "SELECT id, name, scope, unit_code, key_hash, prefix, revoked, created_at_ms FROM api_keys "
+      "WHERE key_hash=?1",
+      [&](Stmt& s) { s.bind(1, key_hash); }, keyFromRow);
+}
+
+Result<std::vector<ApiKey>> SqliteStore::listApiKeys() {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  return queryAll<ApiKey>(
+      **lease,
+      "SELECT id, name, scope, unit_code, key_hash, prefix, revoked, created_at_ms FROM api_keys "
+      "ORDER BY id",
+      [](Stmt&) {}, keyFromRow);
+}
+
+Result<std::vector<AuditEntry>> SqliteStore::listAudit(const AuditFilter& f) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  return queryAll<AuditEntry>(
+      **lease,
+      "SELECT seq, at_ms, actor, role, unit, action, target, client, request_id, detail, "
+      "prev_hash, hash FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+      [&](Stmt& s) { s.bind(1, f.after_seq).bind(2, static_cast<int64_t>(f.limit)); },
+      auditFromRow);
+}
+
+Status SqliteStore::scanAudit(const AuditVisitor& visit) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  auto stmt = (**lease).prepare(
+      "SELECT seq, at_ms, actor, role, unit, action, target, client, request_id, detail, "
+      "prev_hash, hash FROM audit_log ORDER BY seq");
+  if (!stmt.ok()) return stmt.error();
+  Stmt& s = **stmt;
+  while (true) {
+    auto row = s.step();
+    if (!row.ok()) {
+      s.reset();
+      return row.error();
+    }
+    if (!*row || !visit(auditFromRow(s))) break;
+  }
+  s.reset();
+  return Status::success();
+}
+
+Status SqliteStore::ping() {
+  auto version = schemaVersion();
+  if (version < latestSchemaVersion()) {
+    return core::makeError(core::Errc::kUnavailable, "schema not migrated");
+  }
+  return Status::success();
+}
+
+int SqliteStore::schemaVersion() {
+  auto lease = borrowReader();
+  if (!lease.ok()) return -1;
+  auto v = currentSchemaVersion(**lease);
+  return v.ok() ? *v : -1;
+}
+
+}  // namespace ioc::storage::sqlite

@@ -1,0 +1,70 @@
+#pragma once
+// SQLite backend of the Store contract.
+// Threads: one writer thread owns the write connection and group-commits queued jobs; reads
+// borrow a connection from a small pool and may run on any thread.
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "storage/sqlite/db.h"
+#include "storage/store.h"
+
+namespace ioc::storage::sqlite {
+
+struct SqliteOptions {
+  std::string path;  //!< database file
+  int busy_timeout_ms = 5000;
+  size_t max_batch = 512;  //!< jobs per group commit
+  //! Observes each commit: batch size and seconds spent (for metrics). Runs on the writer thread.
+  std::function<void(size_t, double)> on_commit;
+};
+
+class SqliteStore final : public Store {
+ public:
+  //! Opens (creating if needed) and migrates the database, then starts the writer thread.
+  static Result<std::unique_ptr<SqliteStore>> open(SqliteOptions options);
+  ~SqliteStore() override;
+
+  void submitWrite(WriteJob job, WriteDone done) override;
+  void flush() override;
+
+  Result<std::optional<model::User>> findUserByName(const std::string& username) override;
+  Result<std::optional<model::User>> findUserById(int64_t id) override;
+  Result<std::vector<model::User>> listUsers(const UserFilter& filter) override;
+  Result<std::optional<model::Session>> findSession(const std::string& token_hash) override;
+  Result<std::optional<model::ApiKey>> findApiKeyByHash(const std::string& key_hash) override;
+  Result<std::vector<model::ApiKey>> listApiKeys() override;
+  Result<std::vector<model::AuditEntry>> listAudit(const AuditFilter& filter) override;
+  Status scanAudit(const AuditVisitor& visit) override;
+  Status ping() override;
+  int schemaVersion() override;
+  size_t writeQueueDepth() const override;
+
+ private:
+  struct Pending {
+    WriteJob job;
+    WriteDone done;
+  };
+  class ReadLease;
+
+  explicit SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer);
+  void writerLoop();
+  void commitBatch(std::deque<Pending>& batch);
+  Result<ReadLease> borrowReader();
+  void giveBack(std::unique_ptr<Db> db);
+
+  SqliteOptions options_;
+  std::unique_ptr<Db> writer_db_;
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Db>> idle_readers_;
+};
+
+}  // namespace ioc::storage::sqlite

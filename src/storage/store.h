@@ -1,0 +1,82 @@
+#pragma once
+// The storage contract. Domain code sees only these interfaces; src/app/ picks the backend
+// (SQLite today, PostgreSQL later) and nothing else names it.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "model/audit_entry.h"
+#include "model/identity.h"
+
+namespace ioc::storage {
+
+using core::Result;
+using core::Status;
+
+//! Write operations, valid only inside a write job. Every job runs in its own savepoint inside a
+//! group-committed transaction: a failing job rolls back alone, the others still commit.
+class WriteTx {
+ public:
+  virtual ~WriteTx() = default;
+  virtual Result<int64_t> insertUser(const model::User& user) = 0;
+  virtual Status updateUser(const model::User& user) = 0;
+  virtual Status insertSession(const model::Session& session) = 0;
+  virtual Status revokeSession(const std::string& token_hash) = 0;
+  virtual Status revokeUserSessions(int64_t user_id) = 0;
+  virtual Result<int64_t> insertApiKey(const model::ApiKey& key) = 0;
+  virtual Status revokeApiKey(int64_t id) = 0;
+  //! Appends to the hash chain: fills seq, prev_hash and hash; returns seq.
+  virtual Result<int64_t> appendAudit(model::AuditEntry entry) = 0;
+};
+
+struct UserFilter {
+  std::vector<std::string> unit_codes;  //!< empty = any unit
+  std::optional<model::Role> role;
+  size_t limit = 100;
+  size_t offset = 0;
+};
+
+struct AuditFilter {
+  int64_t after_seq = 0;
+  size_t limit = 100;
+};
+
+//! Callback for verify-style scans; return false to stop.
+using AuditVisitor = std::function<bool(const model::AuditEntry&)>;
+
+//! A store: reads may run on any thread concurrently; writes go through one writer that
+//! group-commits them. Lifecycle: open() → migrations → use → flush()/close on destruction.
+class Store {
+ public:
+  using WriteJob = std::function<Status(WriteTx&)>;
+  //! Called once the job's transaction is durable (or failed); runs on the writer thread, so it
+  //! must only hand the result on (post to an executor, fulfil a promise).
+  using WriteDone = std::function<void(Status)>;
+
+  virtual ~Store() = default;
+
+  virtual void submitWrite(WriteJob job, WriteDone done) = 0;
+  //! Blocks until the job is durable. For the CLI and tests, not for I/O threads.
+  Status writeSync(WriteJob job);
+  //! Waits until every write submitted so far is committed.
+  virtual void flush() = 0;
+
+  virtual Result<std::optional<model::User>> findUserByName(const std::string& username) = 0;
+  virtual Result<std::optional<model::User>> findUserById(int64_t id) = 0;
+  virtual Result<std::vector<model::User>> listUsers(const UserFilter& filter) = 0;
+  virtual Result<std::optional<model::Session>> findSession(const std::string& token_hash) = 0;
+  virtual Result<std::optional<model::ApiKey>> findApiKeyByHash(const std::string& key_hash) = 0;
+  virtual Result<std::vector<model::ApiKey>> listApiKeys() = 0;
+  virtual Result<std::vector<model::AuditEntry>> listAudit(const AuditFilter& filter) = 0;
+  virtual Status scanAudit(const AuditVisitor& visit) = 0;
+
+  //! Readiness: the store answers a trivial query and its schema is current.
+  virtual Status ping() = 0;
+  virtual int schemaVersion() = 0;
+  virtual size_t writeQueueDepth() const = 0;
+};
+
+}  // namespace ioc::storage
