@@ -111,7 +111,7 @@ constexpr Setting kSettings[] = {
    .apply = assign<&ServeConfig::units_file>},
   {.name = "auth.token_ttl_s", .kind = Kind::kInt, .def = "43200",
    .doc = "Session token lifetime in seconds.",
-   .min = 60, .max = 2592000, .apply = assign<&ServeConfig::token_ttl_s>},
+   .min = 1, .max = 2592000, .apply = assign<&ServeConfig::token_ttl_s>},
   {.name = "auth.login_max_failures_per_user", .kind = Kind::kInt, .def = "5",
    .doc = "Failed logins per user within the window before further attempts are refused.",
    .min = 1, .max = 1000, .apply = assign<&ServeConfig::login_max_failures_per_user>},
