@@ -7,6 +7,8 @@ using net::http::status;
 status statusFor(core::Errc code) {
   switch (code) {
     case core::Errc::kInvalidArgument: return status::unprocessable_entity;
+    case core::Errc::kMalformedInput: return status::bad_request;
+    case core::Errc::kUnsupportedMediaType: return status::unsupported_media_type;
     case core::Errc::kNotFound: return status::not_found;
     case core::Errc::kAlreadyExists: return status::conflict;
     case core::Errc::kUnauthenticated: return status::unauthorized;

@@ -34,13 +34,13 @@ int jsonDepth(std::string_view body, int limit) {
 }
 
 core::Result<nlohmann::json> parseJsonObject(std::string_view body) {
-  if (body.empty()) return makeError(Errc::kInvalidArgument, "request body is empty");
-  if (!core::isValidUtf8(body)) return makeError(Errc::kInvalidArgument, "body is not valid UTF-8");
+  if (body.empty()) return makeError(Errc::kMalformedInput, "request body is empty");
+  if (!core::isValidUtf8(body)) return makeError(Errc::kMalformedInput, "body is not valid UTF-8");
   if (jsonDepth(body, kMaxJsonDepth) > kMaxJsonDepth) {
-    return makeError(Errc::kInvalidArgument, "JSON nested deeper than 32 levels");
+    return makeError(Errc::kMalformedInput, "JSON nested deeper than 32 levels");
   }
   auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return makeError(Errc::kInvalidArgument, "malformed JSON");
+  if (json.is_discarded()) return makeError(Errc::kMalformedInput, "malformed JSON");
   if (!json.is_object()) return makeError(Errc::kInvalidArgument, "expected a JSON object");
   return json;
 }
@@ -50,7 +50,7 @@ core::Result<nlohmann::json> readJsonBody(const net::Request& req) {
   std::string_view base = type.substr(0, type.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
   if (base != "application/json" && base != "application/ld+json") {
-    return makeError(Errc::kInvalidArgument, "unsupported media type: send application/json");
+    return makeError(Errc::kUnsupportedMediaType, "send the body as application/json");
   }
   return parseJsonObject(req.raw.body());
 }

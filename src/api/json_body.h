@@ -13,10 +13,11 @@ namespace ioc::api {
 
 inline constexpr int kMaxJsonDepth = 32;
 
-//! Parses `body` as a JSON object. Errors are kInvalidArgument with a client-facing message.
+//! Parses `body` as a JSON object: unparseable input (empty, invalid UTF-8, too deep, bad syntax)
+//! is kMalformedInput; valid JSON that is not an object is kInvalidArgument.
 core::Result<nlohmann::json> parseJsonObject(std::string_view body);
-//! Checks Content-Type, then parses. Unsupported media type → kInvalidArgument with message
-//! prefixed "unsupported media type".
+//! Checks Content-Type (application/json or application/ld+json, else kUnsupportedMediaType),
+//! then parses.
 core::Result<nlohmann::json> readJsonBody(const net::Request& req);
 //! Nesting depth outside strings, stopping early once past `limit`.
 int jsonDepth(std::string_view body, int limit);

@@ -153,6 +153,7 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
                                                       p->workers.get()});
   p->api->registerRoutes(p->router);
   std::string web_root = locateShipped(config.web_root, kWebRoot);
+  if (web_root.empty()) web_root = locateShipped("", kWebRootFallback);
   if (!web_root.empty()) {
     p->static_files = std::make_unique<net::StaticFiles>(web_root);
     p->router.setFallback([files = p->static_files.get()](net::RequestPtr req, net::Responder r) {

@@ -10,6 +10,8 @@ namespace ioc::app {
 std::string locateShipped(const std::string& configured, const std::string& relative);
 
 inline constexpr const char* kUnitsFile = "data/admin/vn34_units_2025_full.json";
+//! The built dashboard (web/dist) when present, else the interim static console (web/static).
 inline constexpr const char* kWebRoot = "web/dist";
+inline constexpr const char* kWebRootFallback = "web/static";
 
 }  // namespace ioc::app

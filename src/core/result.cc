@@ -5,6 +5,8 @@ namespace ioc::core {
 const char* errcName(Errc code) {
   switch (code) {
     case Errc::kInvalidArgument: return "invalid_argument";
+    case Errc::kMalformedInput: return "malformed_input";
+    case Errc::kUnsupportedMediaType: return "unsupported_media_type";
     case Errc::kNotFound: return "not_found";
     case Errc::kAlreadyExists: return "already_exists";
     case Errc::kUnauthenticated: return "unauthenticated";
