@@ -20,10 +20,10 @@ using ioc::net::http::verb;
 void BM_RouterMatch(benchmark::State& state) {
   ioc::net::Router router;
   auto noop = [](ioc::net::RequestPtr, ioc::net::Responder) {};
-  for (const char* p : {"/healthz", "/readyz", "/metrics", "/api/v1/auth/login", "/api/v1/auth/me",
-                        "/api/v1/units", "/api/v1/units/{code}", "/api/v1/users",
-                        "/api/v1/users/{id}", "/api/v1/keys", "/api/v1/keys/{id}",
-                        "/api/v1/audit", "/api/v1/audit/verify"}) {
+  for (const char* p :
+       {"/healthz", "/readyz", "/metrics", "/api/v1/auth/login", "/api/v1/auth/me", "/api/v1/units",
+        "/api/v1/units/{code}", "/api/v1/users", "/api/v1/users/{id}", "/api/v1/keys",
+        "/api/v1/keys/{id}", "/api/v1/audit", "/api/v1/audit/verify"}) {
     router.add(verb::get, p, noop);
   }
   for (auto _ : state) {

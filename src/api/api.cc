@@ -29,7 +29,8 @@ std::string_view bearerToken(const net::Request& req) {
 }  // namespace
 
 net::Response jsonResponse(const nlohmann::json& body, status st) {
-  return net::Response::json(st, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return net::Response::json(st,
+                             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Api::Api(ApiServices services) : services_(services) {
@@ -37,7 +38,9 @@ Api::Api(ApiServices services) : services_(services) {
   addIdentityRoutes(*this);
 }
 
-std::vector<RouteSpec> Api::routeTable() { return Api(ApiServices{}).routes(); }
+std::vector<RouteSpec> Api::routeTable() {
+  return Api(ApiServices{}).routes();
+}
 
 void Api::add(RouteSpec spec, ApiFn fn) {
   specs_.push_back(std::move(spec));

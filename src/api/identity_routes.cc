@@ -43,9 +43,9 @@ core::Result<Paging> readPaging(const Request& req, size_t max_limit) {
     auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
     if (ec != std::errc() || ptr != v->data() + v->size() || n > max ||
         (n == 0 && std::string_view(name) == "limit")) {
-      return core::makeError(core::Errc::kInvalidArgument,
-                             std::string(name) + " must be a whole number up to " +
-                                 std::to_string(max));
+      return core::makeError(
+          core::Errc::kInvalidArgument,
+          std::string(name) + " must be a whole number up to " + std::to_string(max));
     }
     *target = n;
   }
@@ -255,7 +255,8 @@ Response updateUser(const ApiServices& s, const Request& req, const Principal& w
   if (*id == who.id && patch.disabled.value_or(false)) {
     return problem(status::unprocessable_entity, "you cannot disable your own account", req);
   }
-  auto user = s.identity->updateUser(*id, patch, auth::actorFor(who, req.client_ip, req.request_id));
+  auto user =
+      s.identity->updateUser(*id, patch, auth::actorFor(who, req.client_ip, req.request_id));
   if (!user.ok()) return errorResponse(user.error(), req);
   return jsonResponse(userJson(*user));
 }
@@ -272,7 +273,8 @@ Response createKey(const ApiServices& s, const Request& req, const Principal& wh
   for (const auto* r : {&name, &scope, &unit}) {
     if (!r->ok()) return errorResponse(r->error(), req);
   }
-  if (!*name || !*scope) return problem(status::unprocessable_entity, "name and scope are required", req);
+  if (!*name || !*scope)
+    return problem(status::unprocessable_entity, "name and scope are required", req);
   auto parsed = model::parseScope(**scope);
   if (!parsed) {
     return problem(status::unprocessable_entity, "scope must be ingest, read or integration", req);
@@ -310,8 +312,8 @@ void addIdentityRoutes(Api& api) {
   api.add({verb::post, "/api/v1/auth/login", Permission::kPublic, Exec::kWorker, kSmallBody,
            "Sign in with username and password"},
           [s](const Request& req, const Principal*) { return loginHandler(*s, req); });
-  api.add({verb::post, "/api/v1/auth/logout", Permission::kAuthenticated, Exec::kWorker,
-           kSmallBody, "Revoke the session token used"},
+  api.add({verb::post, "/api/v1/auth/logout", Permission::kAuthenticated, Exec::kWorker, kSmallBody,
+           "Revoke the session token used"},
           [s](const Request& req, const Principal* who) {
             auto st = s->auth->logout(*who, req.client_ip, req.request_id);
             if (!st.ok()) return errorResponse(st.error(), req);
@@ -355,7 +357,8 @@ void addIdentityRoutes(Api& api) {
           [s](const Request& req, const Principal* who) {
             auto id = parseId(req.param("id"));
             if (!id) return problem(status::not_found, "no such key", req);
-            auto st = s->identity->revokeKey(*id, auth::actorFor(*who, req.client_ip, req.request_id));
+            auto st =
+                s->identity->revokeKey(*id, auth::actorFor(*who, req.client_ip, req.request_id));
             if (!st.ok()) return errorResponse(st.error(), req);
             Response r;
             r.status = status::no_content;
@@ -370,7 +373,9 @@ void addIdentityRoutes(Api& api) {
             f.limit = paging->limit;
             if (auto after = req.queryParam("after")) {
               auto v = parseId(*after);
-              if (!v && *after != "0") return problem(status::unprocessable_entity, "after must be a sequence number", req);
+              if (!v && *after != "0")
+                return problem(status::unprocessable_entity, "after must be a sequence number",
+                               req);
               f.after_seq = v.value_or(0);
             }
             auto entries = s->store->listAudit(f);

@@ -59,7 +59,8 @@ core::Result<std::optional<std::string>> stringField(const nlohmann::json& obj, 
                                                      size_t max_len) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::optional<std::string>{};
-  if (!it->is_string()) return makeError(Errc::kInvalidArgument, std::string(name) + " must be a string");
+  if (!it->is_string())
+    return makeError(Errc::kInvalidArgument, std::string(name) + " must be a string");
   const auto& s = it->get_ref<const std::string&>();
   if (s.size() > max_len) {
     return makeError(Errc::kInvalidArgument,
@@ -71,7 +72,8 @@ core::Result<std::optional<std::string>> stringField(const nlohmann::json& obj, 
 core::Result<std::optional<bool>> boolField(const nlohmann::json& obj, const char* name) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::optional<bool>{};
-  if (!it->is_boolean()) return makeError(Errc::kInvalidArgument, std::string(name) + " must be true or false");
+  if (!it->is_boolean())
+    return makeError(Errc::kInvalidArgument, std::string(name) + " must be true or false");
   return std::optional<bool>(it->get<bool>());
 }
 

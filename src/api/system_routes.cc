@@ -26,14 +26,14 @@ void addSystemRoutes(Api& api) {
                                  {"schema_version", s->store->schemaVersion()},
                                  {"units", s->units->size()}});
           });
-  api.add({verb::get, "/metrics", Permission::kPublic, Exec::kInline, 0,
-           "Prometheus text exposition"},
-          [](const net::Request&, const auth::Principal*) {
-            net::Response r;
-            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-            r.body = obs::defaultRegistry().render();
-            return r;
-          });
+  api.add(
+      {verb::get, "/metrics", Permission::kPublic, Exec::kInline, 0, "Prometheus text exposition"},
+      [](const net::Request&, const auth::Principal*) {
+        net::Response r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = obs::defaultRegistry().render();
+        return r;
+      });
 }
 
 }  // namespace ioc::api

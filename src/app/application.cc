@@ -1,8 +1,8 @@
 #include "app/application.h"
 
+#include <boost/asio/thread_pool.hpp>
 #include <csignal>
 #include <filesystem>
-#include <boost/asio/thread_pool.hpp>
 
 #include "api/api.h"
 #include "app/demo.h"
@@ -148,9 +148,8 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   // Workers hash passwords and wait on durable writes; sized so that group commit has company.
   p->workers = std::make_unique<boost::asio::thread_pool>(
       std::max(4u, 2 * std::thread::hardware_concurrency()));
-  p->api = std::make_unique<api::Api>(api::ApiServices{p->store.get(), p->auth.get(),
-                                                      p->identity.get(), &p->units, &clock,
-                                                      p->workers.get()});
+  p->api = std::make_unique<api::Api>(api::ApiServices{
+      p->store.get(), p->auth.get(), p->identity.get(), &p->units, &clock, p->workers.get()});
   p->api->registerRoutes(p->router);
   std::string web_root = locateShipped(config.web_root, kWebRoot);
   if (web_root.empty()) web_root = locateShipped("", kWebRootFallback);

@@ -77,7 +77,9 @@ std::string osUser() {
   return u ? u : "unknown";
 }
 
-model::Actor cliActor() { return model::Actor{"cli:" + osUser(), "cli", "", "", ""}; }
+model::Actor cliActor() {
+  return model::Actor{"cli:" + osUser(), "cli", "", "", ""};
+}
 
 int serve(const std::vector<std::string>& args) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -107,7 +109,8 @@ struct CliContext {
 
 core::Result<CliContext> openForCli(const Options& o) {
   auto data = o.values.find("data");
-  if (data == o.values.end()) return core::makeError(core::Errc::kInvalidArgument, "--data DIR is required");
+  if (data == o.values.end())
+    return core::makeError(core::Errc::kInvalidArgument, "--data DIR is required");
   CliContext ctx;
   auto store = openStore(data->second, 5000);
   if (!store.ok()) return store.error();
@@ -137,8 +140,8 @@ int userAdd(const std::vector<std::string>& args) {
   if (!ctx.ok()) return fail(ctx.error().message);
   const core::Clock& clock = core::SystemClock::instance();
   auth::IdentityService identity(*ctx->store, ctx->units, clock, nullptr);
-  auto user = identity.createUser({o.values["username"], password, *role, o.values["unit"]},
-                                  cliActor());
+  auto user =
+      identity.createUser({o.values["username"], password, *role, o.values["unit"]}, cliActor());
   if (!user.ok()) return fail(user.error().message);
   std::printf("created user %s (id %lld, role %s, unit %s)\n", user->username.c_str(),
               static_cast<long long>(user->id), model::roleName(user->role),
@@ -159,12 +162,11 @@ int keyAdd(const std::vector<std::string>& args) {
   auth::IdentityService identity(*ctx->store, ctx->units, core::SystemClock::instance(), nullptr);
   auto key = identity.createKey({o.values["name"], *scope, o.values["unit"]}, cliActor());
   if (!key.ok()) return fail(key.error().message);
-  std::printf("created API key %lld \"%s\" (scope %s, unit %s); store it now, it is not shown "
-              "again:\n%s\n",
-              static_cast<long long>(key->key.id), key->key.name.c_str(),
-              model::scopeName(key->key.scope),
-              key->key.unit_code.empty() ? "all" : key->key.unit_code.c_str(),
-              key->secret.c_str());
+  std::printf(
+      "created API key %lld \"%s\" (scope %s, unit %s); store it now, it is not shown "
+      "again:\n%s\n",
+      static_cast<long long>(key->key.id), key->key.name.c_str(), model::scopeName(key->key.scope),
+      key->key.unit_code.empty() ? "all" : key->key.unit_code.c_str(), key->secret.c_str());
   return 0;
 }
 

@@ -56,19 +56,22 @@ core::Result<LoginResult> AuthService::login(std::string_view username, std::str
                                              const std::string& request_id) {
   const int64_t now = clock_.nowUnixMs();
   const std::string user_key(username);
-  int64_t wait_ms = std::max(per_user_.retryAfterMs(user_key, now), per_ip_.retryAfterMs(client, now));
+  int64_t wait_ms =
+      std::max(per_user_.retryAfterMs(user_key, now), per_ip_.retryAfterMs(client, now));
   if (wait_ms > 0) {
     int secs = static_cast<int>((wait_ms + 999) / 1000);
     return core::makeError(core::Errc::kTooManyRequests, "too many failed sign-in attempts", secs);
   }
   auto found = store_.findUserByName(user_key);
   if (!found.ok()) return found.error();
-  const bool ok = *found && !(*found)->disabled && verifyPassword((*found)->password_hash, password);
+  const bool ok =
+      *found && !(*found)->disabled && verifyPassword((*found)->password_hash, password);
   if (!*found) burnVerifyTime(password);
   if (!ok) {
     per_user_.recordFailure(user_key, now);
     per_ip_.recordFailure(client, now);
-    core::logWarn("login failed", {{"user", user_key}, {"client", client}, {"request_id", request_id}});
+    core::logWarn("login failed",
+                  {{"user", user_key}, {"client", client}, {"request_id", request_id}});
     return core::makeError(core::Errc::kUnauthenticated, kBadLogin);
   }
   per_user_.reset(user_key);
@@ -78,8 +81,8 @@ core::Result<LoginResult> AuthService::login(std::string_view username, std::str
   result.expires_at_ms = now + settings_.token_ttl_ms;
   result.principal = principalForUser(user);
   result.principal.token_hash = hashToken(result.token);
-  model::Session session{result.principal.token_hash, user.id, now, result.expires_at_ms, false,
-                         client};
+  model::Session session{result.principal.token_hash, user.id, now,
+                         result.expires_at_ms,        false,   client};
   auto entry = model::makeAuditEntry(actorFor(result.principal, client, request_id), "auth.login",
                                      "user:" + std::to_string(user.id), "", now);
   auto written = store_.writeSync([&](storage::WriteTx& tx) -> core::Status {
@@ -175,8 +178,8 @@ void AuthService::remember(const std::string& hash, const Principal& p, int64_t 
 void AuthService::forgetUser(int64_t user_id) {
   std::unique_lock lock(cache_mu_);
   for (auto it = cache_.begin(); it != cache_.end();) {
-    bool match = it->second.principal.kind == Principal::Kind::kUser &&
-                 it->second.principal.id == user_id;
+    bool match =
+        it->second.principal.kind == Principal::Kind::kUser && it->second.principal.id == user_id;
     it = match ? cache_.erase(it) : std::next(it);
   }
 }

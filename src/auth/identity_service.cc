@@ -66,9 +66,9 @@ core::Result<model::User> IdentityService::createUser(const NewUser& in,
     auto id = tx.insertUser(user);
     if (!id.ok()) return id.error();
     user.id = *id;
-    return appendAudit(tx, model::makeAuditEntry(actor, "user.create",
-                                                 "user:" + std::to_string(user.id),
-                                                 detail.dump(), user.created_at_ms));
+    return appendAudit(
+        tx, model::makeAuditEntry(actor, "user.create", "user:" + std::to_string(user.id),
+                                  detail.dump(), user.created_at_ms));
   });
   if (!written.ok()) {
     if (written.error().code == Errc::kConflict) {
@@ -113,9 +113,9 @@ core::Result<model::User> IdentityService::updateUser(int64_t id, const UserPatc
     if (end_sessions) {
       if (auto s = tx.revokeUserSessions(user.id); !s.ok()) return s;
     }
-    return appendAudit(tx, model::makeAuditEntry(actor, "user.update",
-                                                 "user:" + std::to_string(user.id),
-                                                 detail.dump(), user.updated_at_ms));
+    return appendAudit(
+        tx, model::makeAuditEntry(actor, "user.update", "user:" + std::to_string(user.id),
+                                  detail.dump(), user.updated_at_ms));
   });
   if (!written.ok()) return written.error();
   if (auth_ && end_sessions) auth_->forgetUser(user.id);
@@ -145,9 +145,9 @@ core::Result<CreatedKey> IdentityService::createKey(const NewKey& in, const mode
     auto id = tx.insertApiKey(out.key);
     if (!id.ok()) return id.error();
     out.key.id = *id;
-    return appendAudit(tx, model::makeAuditEntry(actor, "key.create",
-                                                 "key:" + std::to_string(out.key.id),
-                                                 detail.dump(), out.key.created_at_ms));
+    return appendAudit(
+        tx, model::makeAuditEntry(actor, "key.create", "key:" + std::to_string(out.key.id),
+                                  detail.dump(), out.key.created_at_ms));
   });
   if (!written.ok()) return written.error();
   return out;

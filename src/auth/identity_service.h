@@ -40,8 +40,8 @@ struct CreatedKey {
 class IdentityService {
  public:
   //! `auth` may be null (the CLI has no credential cache to invalidate).
-  IdentityService(storage::Store& store, const units::UnitCatalog& units,
-                  const core::Clock& clock, AuthService* auth);
+  IdentityService(storage::Store& store, const units::UnitCatalog& units, const core::Clock& clock,
+                  AuthService* auth);
 
   core::Result<model::User> createUser(const NewUser& in, const model::Actor& actor);
   core::Result<model::User> updateUser(int64_t id, const UserPatch& patch,

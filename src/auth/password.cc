@@ -18,8 +18,7 @@ bool ensureSodium() {
 
 core::Status checkPasswordPolicy(std::string_view password) {
   if (password.size() < kMinLength) {
-    return core::makeError(core::Errc::kInvalidArgument,
-                           "password must be at least 10 characters");
+    return core::makeError(core::Errc::kInvalidArgument, "password must be at least 10 characters");
   }
   if (password.size() > kMaxLength) {
     return core::makeError(core::Errc::kInvalidArgument,

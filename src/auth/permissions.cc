@@ -7,15 +7,24 @@ using model::Role;
 
 const char* permissionName(Permission p) {
   switch (p) {
-    case Permission::kPublic: return "public";
-    case Permission::kAuthenticated: return "authenticated";
-    case Permission::kUnitsRead: return "units:read";
-    case Permission::kUsersRead: return "users:read";
-    case Permission::kUsersManage: return "users:manage";
-    case Permission::kKeysManage: return "keys:manage";
-    case Permission::kAuditRead: return "audit:read";
-    case Permission::kIngest: return "ingest";
-    case Permission::kContextRead: return "context:read";
+    case Permission::kPublic:
+      return "public";
+    case Permission::kAuthenticated:
+      return "authenticated";
+    case Permission::kUnitsRead:
+      return "units:read";
+    case Permission::kUsersRead:
+      return "users:read";
+    case Permission::kUsersManage:
+      return "users:manage";
+    case Permission::kKeysManage:
+      return "keys:manage";
+    case Permission::kAuditRead:
+      return "audit:read";
+    case Permission::kIngest:
+      return "ingest";
+    case Permission::kContextRead:
+      return "context:read";
   }
   return "unknown";
 }
@@ -24,13 +33,18 @@ bool roleGrants(Role role, Permission p) {
   switch (p) {
     case Permission::kPublic:
     case Permission::kAuthenticated:
-    case Permission::kUnitsRead: return true;
-    case Permission::kContextRead: return true;  // each role still sees only its unit and below
-    case Permission::kUsersRead: return role == Role::kAdmin || role == Role::kSupervisor;
+    case Permission::kUnitsRead:
+      return true;
+    case Permission::kContextRead:
+      return true;  // each role still sees only its unit and below
+    case Permission::kUsersRead:
+      return role == Role::kAdmin || role == Role::kSupervisor;
     case Permission::kUsersManage:
     case Permission::kKeysManage:
-    case Permission::kAuditRead: return role == Role::kAdmin;
-    case Permission::kIngest: return role == Role::kAdmin || role == Role::kOperator;
+    case Permission::kAuditRead:
+      return role == Role::kAdmin;
+    case Permission::kIngest:
+      return role == Role::kAdmin || role == Role::kOperator;
   }
   return false;
 }
@@ -39,10 +53,14 @@ bool scopeGrants(KeyScope scope, Permission p) {
   switch (p) {
     case Permission::kPublic:
     case Permission::kAuthenticated:
-    case Permission::kUnitsRead: return true;
-    case Permission::kContextRead: return scope != KeyScope::kIngest;
-    case Permission::kIngest: return scope != KeyScope::kRead;
-    default: return false;  // keys never administer users, keys or the audit log
+    case Permission::kUnitsRead:
+      return true;
+    case Permission::kContextRead:
+      return scope != KeyScope::kIngest;
+    case Permission::kIngest:
+      return scope != KeyScope::kRead;
+    default:
+      return false;  // keys never administer users, keys or the audit log
   }
 }
 

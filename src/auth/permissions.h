@@ -10,15 +10,15 @@
 namespace ioc::auth {
 
 enum class Permission {
-  kPublic,          //!< no credentials (health, metrics, login)
-  kAuthenticated,   //!< any valid user or key (who am I, logout)
-  kUnitsRead,       //!< administrative units
+  kPublic,         //!< no credentials (health, metrics, login)
+  kAuthenticated,  //!< any valid user or key (who am I, logout)
+  kUnitsRead,      //!< administrative units
   kUsersRead,
   kUsersManage,
   kKeysManage,
   kAuditRead,
-  kIngest,          //!< telemetry and entity writes (devices, integrations)
-  kContextRead,     //!< entity and time-series reads
+  kIngest,       //!< telemetry and entity writes (devices, integrations)
+  kContextRead,  //!< entity and time-series reads
 };
 inline constexpr Permission kAllPermissions[] = {
     Permission::kPublic,    Permission::kAuthenticated, Permission::kUnitsRead,

@@ -21,7 +21,9 @@ std::string generateToken(std::string_view prefix) {
   return token;
 }
 
-std::string hashToken(std::string_view token) { return model::sha256Hex(token); }
+std::string hashToken(std::string_view token) {
+  return model::sha256Hex(token);
+}
 
 std::string randomHex(size_t bytes) {
   if (sodium_init() < 0) std::abort();

@@ -13,7 +13,9 @@ const SystemClock& SystemClock::instance() {
   return clock;
 }
 
-TimePoint FakeClock::now() const { return TimePoint(std::chrono::milliseconds(ms_.load())); }
+TimePoint FakeClock::now() const {
+  return TimePoint(std::chrono::milliseconds(ms_.load()));
+}
 
 std::string formatRfc3339(int64_t unix_ms) {
   time_t secs = static_cast<time_t>(unix_ms / 1000);

@@ -20,7 +20,8 @@ struct LogField {
   LogField(std::string_view k, const std::string& v) : key(k), text(v) {}
   LogField(std::string_view k, int64_t v) : key(k), number(v), is_number(true) {}
   LogField(std::string_view k, int v) : key(k), number(v), is_number(true) {}
-  LogField(std::string_view k, uint64_t v) : key(k), number(static_cast<int64_t>(v)), is_number(true) {}
+  LogField(std::string_view k, uint64_t v)
+      : key(k), number(static_cast<int64_t>(v)), is_number(true) {}
   LogField(std::string_view k, double v) : key(k), real(v), is_real(true) {}
   std::string_view key;
   std::string_view text;

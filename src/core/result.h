@@ -8,9 +8,9 @@ namespace ioc::core {
 
 //! Error categories shared by every module; api/ alone maps them to HTTP statuses.
 enum class Errc {
-  kInvalidArgument,      //!< well-formed input with bad values (HTTP 422)
-  kMalformedInput,       //!< input that cannot be parsed at all (HTTP 400)
-  kUnsupportedMediaType, //!< HTTP 415
+  kInvalidArgument,       //!< well-formed input with bad values (HTTP 422)
+  kMalformedInput,        //!< input that cannot be parsed at all (HTTP 400)
+  kUnsupportedMediaType,  //!< HTTP 415
   kNotFound,
   kAlreadyExists,
   kUnauthenticated,

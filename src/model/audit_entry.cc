@@ -35,8 +35,8 @@ std::string computeAuditHash(const AuditEntry& e) {
   appendField(canon, e.prev_hash);
   appendField(canon, std::to_string(e.seq));
   appendField(canon, std::to_string(e.at_ms));
-  for (const std::string* f : {&e.actor, &e.role, &e.unit, &e.action, &e.target, &e.client,
-                               &e.request_id, &e.detail}) {
+  for (const std::string* f :
+       {&e.actor, &e.role, &e.unit, &e.action, &e.target, &e.client, &e.request_id, &e.detail}) {
     appendField(canon, *f);
   }
   return sha256Hex(canon);

@@ -9,15 +9,15 @@ namespace ioc::model {
 struct AuditEntry {
   int64_t seq = 0;  //!< 1, 2, 3 … assigned by the store
   int64_t at_ms = 0;
-  std::string actor;       //!< username, "key:<name>" or "cli"
-  std::string role;        //!< role or key scope of the actor
-  std::string unit;        //!< the actor's administrative unit
-  std::string action;      //!< e.g. "user.create", "auth.login"
-  std::string target;      //!< e.g. "user:42"
-  std::string client;      //!< client address, "" for the CLI
+  std::string actor;   //!< username, "key:<name>" or "cli"
+  std::string role;    //!< role or key scope of the actor
+  std::string unit;    //!< the actor's administrative unit
+  std::string action;  //!< e.g. "user.create", "auth.login"
+  std::string target;  //!< e.g. "user:42"
+  std::string client;  //!< client address, "" for the CLI
   std::string request_id;
-  std::string detail;      //!< JSON object with what changed (never secrets)
-  std::string prev_hash;   //!< hash of entry seq-1, 64 zeros for the first
+  std::string detail;     //!< JSON object with what changed (never secrets)
+  std::string prev_hash;  //!< hash of entry seq-1, 64 zeros for the first
   std::string hash;
 };
 

@@ -4,12 +4,18 @@ namespace ioc::model {
 
 const char* roleName(Role role) {
   switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kLeader: return "leader";
-    case Role::kSupervisor: return "supervisor";
-    case Role::kOperator: return "operator";
-    case Role::kAgencyStaff: return "agency_staff";
-    case Role::kCitizen: return "citizen";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kLeader:
+      return "leader";
+    case Role::kSupervisor:
+      return "supervisor";
+    case Role::kOperator:
+      return "operator";
+    case Role::kAgencyStaff:
+      return "agency_staff";
+    case Role::kCitizen:
+      return "citizen";
   }
   return "citizen";
 }
@@ -23,9 +29,12 @@ std::optional<Role> parseRole(std::string_view name) {
 
 const char* scopeName(KeyScope scope) {
   switch (scope) {
-    case KeyScope::kIngest: return "ingest";
-    case KeyScope::kRead: return "read";
-    case KeyScope::kIntegration: return "integration";
+    case KeyScope::kIngest:
+      return "ingest";
+    case KeyScope::kRead:
+      return "read";
+    case KeyScope::kIntegration:
+      return "integration";
   }
   return "read";
 }

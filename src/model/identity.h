@@ -23,7 +23,7 @@ struct User {
   int64_t id = 0;
   std::string username;
   Role role = Role::kCitizen;
-  std::string unit_code;  //!< "" = the whole country (admin only)
+  std::string unit_code;      //!< "" = the whole country (admin only)
   std::string password_hash;  //!< argon2id encoded string (libsodium crypto_pwhash_str)
   bool disabled = false;
   int64_t created_at_ms = 0;

@@ -6,20 +6,34 @@ namespace ioc::net {
 
 std::string_view defaultProblemSlug(http::status status) {
   switch (status) {
-    case http::status::bad_request: return "bad-request";
-    case http::status::unauthorized: return "unauthenticated";
-    case http::status::forbidden: return "forbidden";
-    case http::status::not_found: return "not-found";
-    case http::status::method_not_allowed: return "method-not-allowed";
-    case http::status::request_timeout: return "request-timeout";
-    case http::status::conflict: return "conflict";
-    case http::status::payload_too_large: return "payload-too-large";
-    case http::status::unsupported_media_type: return "unsupported-media-type";
-    case http::status::unprocessable_entity: return "validation-failed";
-    case http::status::too_many_requests: return "too-many-requests";
-    case http::status::request_header_fields_too_large: return "header-too-large";
-    case http::status::service_unavailable: return "unavailable";
-    default: return "internal-error";
+    case http::status::bad_request:
+      return "bad-request";
+    case http::status::unauthorized:
+      return "unauthenticated";
+    case http::status::forbidden:
+      return "forbidden";
+    case http::status::not_found:
+      return "not-found";
+    case http::status::method_not_allowed:
+      return "method-not-allowed";
+    case http::status::request_timeout:
+      return "request-timeout";
+    case http::status::conflict:
+      return "conflict";
+    case http::status::payload_too_large:
+      return "payload-too-large";
+    case http::status::unsupported_media_type:
+      return "unsupported-media-type";
+    case http::status::unprocessable_entity:
+      return "validation-failed";
+    case http::status::too_many_requests:
+      return "too-many-requests";
+    case http::status::request_header_fields_too_large:
+      return "header-too-large";
+    case http::status::service_unavailable:
+      return "unavailable";
+    default:
+      return "internal-error";
   }
 }
 

@@ -38,7 +38,7 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  bool close = false;   //!< close the connection after sending
+  bool close = false;      //!< close the connection after sending
   bool head_only = false;  //!< answer to HEAD: send Content-Length but no body
 
   static Response json(http::status status, std::string body) {

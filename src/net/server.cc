@@ -52,9 +52,9 @@ struct HttpServer::Shared {
         requests(obs::defaultRegistry().counter("http_requests_total",
                                                 "HTTP requests by method, route and status",
                                                 {"method", "route", "status"})),
-        latency(obs::defaultRegistry().histogram(
-            "http_request_duration_seconds", "Time from a complete request to its response",
-            {"route"})),
+        latency(obs::defaultRegistry().histogram("http_request_duration_seconds",
+                                                 "Time from a complete request to its response",
+                                                 {"route"})),
         rejected(obs::defaultRegistry()
                      .counter("http_connections_rejected_total",
                               "Connections refused because max_connections was reached", {})
@@ -82,7 +82,8 @@ std::string newRequestId(const std::string& prefix) {
 }
 
 std::string routeLabel(const Request& req) {
-  return req.route ? req.route->pattern : (req.raw.method() == http::verb::get ? "static" : "unmatched");
+  return req.route ? req.route->pattern
+                   : (req.raw.method() == http::verb::get ? "static" : "unmatched");
 }
 
 }  // namespace
@@ -161,10 +162,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void readHeader() {
     state_ = State::kReading;
     arm(shared_->limits.read_timeout);
-    http::async_read_header(socket_, buffer_, *parser_,
-                            [self = shared_from_this()](error_code ec, size_t) {
-                              self->onHeader(ec);
-                            });
+    http::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, size_t) { self->onHeader(ec); });
   }
 
   void onHeader(error_code ec) {
@@ -174,8 +174,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     size_t qpos = target.find('?');
     path_ = percentDecode(target.substr(0, qpos), false);
     match_ = shared_->router.match(req.method(), path_);
-    if (match_.route && match_.route->websocket &&
-        boost::beast::websocket::is_upgrade(req)) {
+    if (match_.route && match_.route->websocket && boost::beast::websocket::is_upgrade(req)) {
       disarm();
       return upgrade();
     }
@@ -214,9 +213,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return sendError(http::status::request_timeout, "the request did not arrive in time");
     }
     if (ec == http::error::header_limit) {
-      return sendError(http::status::request_header_fields_too_large,
-                       "request headers exceed " + std::to_string(shared_->limits.max_header_bytes) +
-                           " bytes");
+      return sendError(
+          http::status::request_header_fields_too_large,
+          "request headers exceed " + std::to_string(shared_->limits.max_header_bytes) + " bytes");
     }
     if (ec == http::error::body_limit) {
       return sendError(http::status::payload_too_large, "the request body is too large");
@@ -253,8 +252,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       r.headers.emplace_back("Allow", match_.allow);
       return responder.send(std::move(r));
     }
-    if ((method == http::verb::get || method == http::verb::head) &&
-        shared_->router.fallback()) {
+    if ((method == http::verb::get || method == http::verb::head) && shared_->router.fallback()) {
       return shared_->router.fallback()(std::move(req), std::move(responder));
     }
     responder.send(problemResponse(http::status::not_found, "not-found", "",
@@ -272,7 +270,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     req.started = std::chrono::steady_clock::now();
     auto given_field = req.raw["X-Request-Id"];
     std::string_view given(given_field.data(), given_field.size());
-    req.request_id = isValidRequestId(given) ? std::string(given) : newRequestId(shared_->id_prefix);
+    req.request_id =
+        isValidRequestId(given) ? std::string(given) : newRequestId(shared_->id_prefix);
   }
 
   void writeResponse(Response&& r) {
@@ -316,9 +315,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const std::string status = std::to_string(res.result_int());
     const auto method = http::to_string(current_->raw.method());
     shared_->requests.with({std::string_view(method.data(), method.size()), route, status}).inc();
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                      current_->started)
-                            .count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - current_->started).count();
     shared_->latency.with({route}).observe(secs);
     if (shared_->access_log) {
       core::logInfo("request", {{"rid", current_->request_id},
@@ -406,8 +404,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 HttpServer::HttpServer(ServerOptions options, const Router& router)
     : options_(std::move(options)),
       shared_(std::make_shared<Shared>(router, options_, &open_connections_, &in_flight_)) {
-  int n = options_.io_threads > 0 ? options_.io_threads
-                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = options_.io_threads > 0
+              ? options_.io_threads
+              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) {
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     shared_->per_context.push_back(std::make_unique<ContextSessions>());
@@ -439,9 +438,9 @@ core::Status HttpServer::start() {
   if (!ec) acceptor_->bind(endpoint, ec);
   if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return core::makeError(core::Errc::kUnavailable,
-                           "cannot listen on " + options_.host + ":" +
-                               std::to_string(options_.port) + ": " + ec.message());
+    return core::makeError(core::Errc::kUnavailable, "cannot listen on " + options_.host + ":" +
+                                                         std::to_string(options_.port) + ": " +
+                                                         ec.message());
   }
   bound_port_ = acceptor_->local_endpoint().port();
   accept();

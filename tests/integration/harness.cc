@@ -157,7 +157,9 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, Env env, std::
   }
 }
 
-ServerProcess::~ServerProcess() { kill9(); }
+ServerProcess::~ServerProcess() {
+  kill9();
+}
 
 void ServerProcess::closeStdout() {
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
@@ -172,8 +174,8 @@ testing::AssertionResult ServerProcess::start() {
   if (pid_ > 0) return testing::AssertionFailure() << "server already running";
   ++runs_;
   port_ = 0;
-  std::vector<std::string> argv_s = {binaryPath(), "serve", "--listen", "127.0.0.1:0", "--data",
-                                     data_dir_};
+  std::vector<std::string> argv_s = {binaryPath(),  "serve",  "--listen",
+                                     "127.0.0.1:0", "--data", data_dir_};
   argv_s.insert(argv_s.end(), args_.begin(), args_.end());
   Env env = env_;
   // Quieter and faster unless a test asks otherwise; the test sees the access log if it wants.
@@ -348,8 +350,7 @@ CliResult runCli(const std::vector<std::string>& args, const std::string& stdin_
 }
 
 int64_t addUserCli(const std::string& data_dir, const std::string& username,
-                   const std::string& password, const std::string& role,
-                   const std::string& unit) {
+                   const std::string& password, const std::string& role, const std::string& unit) {
   std::vector<std::string> args = {"user",       "add",    "--data", data_dir,
                                    "--username", username, "--role", role};
   if (!unit.empty()) {
@@ -384,7 +385,9 @@ bool HttpResponse::hasHeader(std::string_view name) const {
   return false;
 }
 
-nlohmann::json HttpResponse::json() const { return nlohmann::json::parse(body, nullptr, false); }
+nlohmann::json HttpResponse::json() const {
+  return nlohmann::json::parse(body, nullptr, false);
+}
 
 std::string HttpResponse::describe() const {
   return std::to_string(status) + " " + header("Content-Type") + " " + tail(body, 2000);
@@ -475,8 +478,7 @@ HttpResponse request(uint16_t port, const std::string& method, const std::string
   }
 
   boost::system::error_code write_ec;
-  http::async_write(stream, req,
-                    [&](boost::system::error_code e, size_t) { write_ec = e; });
+  http::async_write(stream, req, [&](boost::system::error_code e, size_t) { write_ec = e; });
   runOne(ioc);
   // A server may answer (413, 431) and close before the whole request is written: still read.
   beast::flat_buffer buffer;
@@ -484,8 +486,7 @@ HttpResponse request(uint16_t port, const std::string& method, const std::string
   parser.body_limit(64 * 1024 * 1024);
   parser.header_limit(1024 * 1024);
   if (verb == http::verb::head) parser.skip(true);
-  http::async_read(stream, buffer, parser,
-                   [&](boost::system::error_code e, size_t) { ec = e; });
+  http::async_read(stream, buffer, parser, [&](boost::system::error_code e, size_t) { ec = e; });
   runOne(ioc);
   if (ec) {
     throw std::runtime_error(method + " " + target + ": " + ec.message() +
@@ -557,7 +558,9 @@ RawConnection::RawConnection(uint16_t port) {
   }
 }
 
-RawConnection::~RawConnection() { close(); }
+RawConnection::~RawConnection() {
+  close();
+}
 
 void RawConnection::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -637,7 +640,9 @@ std::optional<HttpResponse> parse(const std::string& raw, bool at_eof) {
 }
 }  // namespace
 
-std::optional<HttpResponse> parseResponse(const std::string& raw) { return parse(raw, true); }
+std::optional<HttpResponse> parseResponse(const std::string& raw) {
+  return parse(raw, true);
+}
 
 std::optional<HttpResponse> RawConnection::readResponse(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;

@@ -10,8 +10,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -118,7 +118,7 @@ struct RequestOptions {
   Headers headers;
   std::string body;
   std::string content_type = "application/json";  //!< sent only with a non-empty body
-  std::string bearer;                              //!< "Authorization: Bearer …" when set
+  std::string bearer;                             //!< "Authorization: Bearer …" when set
   std::chrono::milliseconds timeout = 30s;
 };
 

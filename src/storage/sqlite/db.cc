@@ -6,8 +6,8 @@ namespace ioc::storage::sqlite {
 
 core::Error storeError(sqlite3* db, const char* what) {
   int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
-  core::logError("store error", {{"op", what}, {"sqlite", db ? sqlite3_errmsg(db) : "no db"},
-                                 {"code", code}});
+  core::logError("store error",
+                 {{"op", what}, {"sqlite", db ? sqlite3_errmsg(db) : "no db"}, {"code", code}});
   if ((code & 0xff) == SQLITE_CONSTRAINT) {
     return core::makeError(core::Errc::kConflict, "conflicts with existing data");
   }

@@ -81,8 +81,8 @@ core::Status applyOne(Db& db, const Migration& m) {
     (void)db.exec("ROLLBACK");
     return s;
   }
-  auto ins = db.prepare(
-      "INSERT INTO schema_migrations(version, name, applied_at_ms) VALUES(?1, ?2, ?3)");
+  auto ins =
+      db.prepare("INSERT INTO schema_migrations(version, name, applied_at_ms) VALUES(?1, ?2, ?3)");
   if (!ins.ok()) {
     (void)db.exec("ROLLBACK");
     return ins.error();
@@ -101,7 +101,9 @@ core::Status applyOne(Db& db, const Migration& m) {
 
 }  // namespace
 
-int latestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+int latestSchemaVersion() {
+  return kMigrations[std::size(kMigrations) - 1].version;
+}
 
 core::Result<int> currentSchemaVersion(Db& db) {
   auto stmt = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");

@@ -100,7 +100,8 @@ class SqliteWriteTx final : public WriteTx {
         "INSERT INTO users(username, role, unit_code, password_hash, disabled, created_at_ms, "
         "updated_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!st.ok()) return st.error();
-    auto s = (*st)->bind(1, u.username)
+    auto s = (*st)
+                 ->bind(1, u.username)
                  .bind(2, model::roleName(u.role))
                  .bind(3, u.unit_code)
                  .bind(4, u.password_hash)
@@ -117,7 +118,8 @@ class SqliteWriteTx final : public WriteTx {
         "UPDATE users SET role=?2, unit_code=?3, password_hash=?4, disabled=?5, updated_at_ms=?6 "
         "WHERE id=?1");
     if (!st.ok()) return st.error();
-    auto s = (*st)->bind(1, u.id)
+    auto s = (*st)
+                 ->bind(1, u.id)
                  .bind(2, model::roleName(u.role))
                  .bind(3, u.unit_code)
                  .bind(4, u.password_hash)
@@ -134,7 +136,8 @@ class SqliteWriteTx final : public WriteTx {
         "INSERT INTO sessions(token_hash, user_id, created_at_ms, expires_at_ms, revoked, client) "
         "VALUES(?1, ?2, ?3, ?4, 0, ?5)");
     if (!st.ok()) return st.error();
-    return (*st)->bind(1, se.token_hash)
+    return (*st)
+        ->bind(1, se.token_hash)
         .bind(2, se.user_id)
         .bind(3, se.created_at_ms)
         .bind(4, se.expires_at_ms)
@@ -159,7 +162,8 @@ class SqliteWriteTx final : public WriteTx {
         "INSERT INTO api_keys(name, scope, unit_code, key_hash, prefix, revoked, created_at_ms) "
         "VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6)");
     if (!st.ok()) return st.error();
-    auto s = (*st)->bind(1, k.name)
+    auto s = (*st)
+                 ->bind(1, k.name)
                  .bind(2, model::scopeName(k.scope))
                  .bind(3, k.unit_code)
                  .bind(4, k.key_hash)
@@ -192,7 +196,8 @@ class SqliteWriteTx final : public WriteTx {
         "INSERT INTO audit_log(seq, at_ms, actor, role, unit, action, target, client, request_id, "
         "detail, prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     if (!st.ok()) return st.error();
-    auto s = (*st)->bind(1, e.seq)
+    auto s = (*st)
+                 ->bind(1, e.seq)
                  .bind(2, e.at_ms)
                  .bind(3, e.actor)
                  .bind(4, e.role)
@@ -309,9 +314,9 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
     for (auto& r : results) r = begun;
   }
   if (options_.on_commit) {
-    options_.on_commit(batch.size(), std::chrono::duration<double>(
-                                         std::chrono::steady_clock::now() - start)
-                                         .count());
+    options_.on_commit(
+        batch.size(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].done) batch[i].done(results[i]);
@@ -340,7 +345,8 @@ void SqliteStore::giveBack(std::unique_ptr<Db> db) {
 Result<std::optional<User>> SqliteStore::findUserByName(const std::string& username) {
   auto lease = borrowReader();
   if (!lease.ok()) return lease.error();
-  static const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users WHERE username=?1";
+  static const std::string sql =
+      std::string("SELECT ") + kUserColumns + " FROM users WHERE username=?1";
   return queryOne<User>(
       **lease, sql.c_str(), [&](Stmt& s) { s.bind(1, username); }, userFromRow);
 }
@@ -349,7 +355,8 @@ Result<std::optional<User>> SqliteStore::findUserById(int64_t id) {
   auto lease = borrowReader();
   if (!lease.ok()) return lease.error();
   static const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users WHERE id=?1";
-  return queryOne<User>(**lease, sql.c_str(), [&](Stmt& s) { s.bind(1, id); }, userFromRow);
+  return queryOne<User>(
+      **lease, sql.c_str(), [&](Stmt& s) { s.bind(1, id); }, userFromRow);
 }
 
 Result<std::vector<User>> SqliteStore::listUsers(const UserFilter& f) {
@@ -358,7 +365,8 @@ Result<std::vector<User>> SqliteStore::listUsers(const UserFilter& f) {
   // Unit filtering is done here rather than in SQL so the statement stays constant; the list of
   // users is small (staff accounts), and paging applies after the filter.
   static const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users ORDER BY id";
-  auto all = queryAll<User>(**lease, sql.c_str(), [](Stmt&) {}, userFromRow);
+  auto all = queryAll<User>(
+      **lease, sql.c_str(), [](Stmt&) {}, userFromRow);
   if (!all.ok()) return all.error();
   std::vector<User> out;
   size_t skipped = 0;

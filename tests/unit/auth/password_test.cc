@@ -74,8 +74,7 @@ TEST(PasswordHash, MalformedHashesNeverVerify) {
   for (const std::string& bad :
        {std::string(), std::string("garbage"), std::string("$argon2id$"),
         std::string("$argon2id$v=19$m=bogus,t=2,p=1$AAAA$AAAA"), h.substr(0, h.size() / 2),
-        std::string("$2b$10$abcdefghijklmnopqrstuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"),
-        kPassword}) {
+        std::string("$2b$10$abcdefghijklmnopqrstuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"), kPassword}) {
     EXPECT_FALSE(verifyPassword(bad, kPassword)) << "'" << bad << "'";
   }
 }

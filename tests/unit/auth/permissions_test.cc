@@ -35,9 +35,9 @@ const std::map<KeyScope, std::array<bool, kColumns>> kScopeMatrix = {
 
 TEST(Permissions, ColumnsMatchKAllPermissions) {
   ASSERT_EQ(std::size(kAllPermissions), static_cast<size_t>(kColumns));
-  const P expected[kColumns] = {P::kPublic,      P::kAuthenticated, P::kUnitsRead,
-                                P::kUsersRead,   P::kUsersManage,   P::kKeysManage,
-                                P::kAuditRead,   P::kIngest,        P::kContextRead};
+  const P expected[kColumns] = {P::kPublic,    P::kAuthenticated, P::kUnitsRead,
+                                P::kUsersRead, P::kUsersManage,   P::kKeysManage,
+                                P::kAuditRead, P::kIngest,        P::kContextRead};
   for (int i = 0; i < kColumns; ++i) EXPECT_EQ(kAllPermissions[i], expected[i]) << i;
 }
 

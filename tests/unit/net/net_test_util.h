@@ -131,7 +131,7 @@ using Res = http::response<http::string_body>;
 
 struct ReadResult {
   Res res;
-  error_code ec;          //!< set when no complete response arrived
+  error_code ec;           //!< set when no complete response arrived
   bool timed_out = false;  //!< nothing complete within the deadline
   bool ok() const { return !ec && !timed_out; }
   std::string error() const {

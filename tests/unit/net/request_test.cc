@@ -1,11 +1,11 @@
 // Request helpers: percentDecode, queryParam, param, header, and the Responder contract.
+#include "net/request.h"
+
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "net/request.h"
 
 namespace ioc::net {
 namespace {

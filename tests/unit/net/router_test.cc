@@ -227,9 +227,8 @@ TEST(Router, WebSocketRouteIsAGetRouteWithAWebSocketHandler) {
 TEST(Router, WebSocketRouteOnExistingGetPathThrows) {
   Router router;
   router.add(http::verb::get, "/live", noop());
-  EXPECT_THROW(
-      router.addWebSocket("/live", [](RequestPtr, std::shared_ptr<WebSocketSession>) {}),
-      std::logic_error);
+  EXPECT_THROW(router.addWebSocket("/live", [](RequestPtr, std::shared_ptr<WebSocketSession>) {}),
+               std::logic_error);
   auto m = router.match(http::verb::get, "/live");
   ASSERT_NE(m.route, nullptr);
   EXPECT_TRUE(static_cast<bool>(m.route->handler)) << "the GET route was replaced";
