@@ -37,7 +37,8 @@ status statusFor(core::Errc code) {
 net::Response errorResponse(const core::Error& error, const net::Request& req) {
   const status st = statusFor(error.code);
   // Internal errors never echo their message: it may name files or SQL (it is logged instead).
-  std::string_view detail = st == status::internal_server_error ? "" : error.message;
+  const std::string_view detail =
+      st == status::internal_server_error ? std::string_view() : std::string_view(error.message);
   std::string_view slug =
       error.code == core::Errc::kAlreadyExists ? "already-exists" : net::defaultProblemSlug(st);
   auto r = net::problemResponse(st, slug, "", detail, req.path, req.request_id);

@@ -49,7 +49,9 @@ core::Result<nlohmann::json> readJsonBody(const net::Request& req) {
   std::string_view type = req.header(net::http::field::content_type);
   std::string_view base = type.substr(0, type.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
-  if (base != "application/json" && base != "application/ld+json") {
+  std::string lowered(base);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lowered != "application/json" && lowered != "application/ld+json") {
     return makeError(Errc::kUnsupportedMediaType, "send the body as application/json");
   }
   return parseJsonObject(req.raw.body());

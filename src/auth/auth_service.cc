@@ -66,7 +66,8 @@ core::Result<LoginResult> AuthService::login(std::string_view username, std::str
   if (!found.ok()) return found.error();
   const bool ok =
       *found && !(*found)->disabled && verifyPassword((*found)->password_hash, password);
-  if (!*found) burnVerifyTime(password);
+  // Unknown and disabled accounts cost one hash too, so timing tells nothing about them.
+  if (!*found || (*found)->disabled) burnVerifyTime(password);
   if (!ok) {
     per_user_.recordFailure(user_key, now);
     per_ip_.recordFailure(client, now);

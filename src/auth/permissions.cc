@@ -36,7 +36,8 @@ bool roleGrants(Role role, Permission p) {
     case Permission::kUnitsRead:
       return true;
     case Permission::kContextRead:
-      return true;  // each role still sees only its unit and below
+      // Raw sensor and entity data is for staff; citizens get curated public views instead.
+      return role != Role::kCitizen;
     case Permission::kUsersRead:
       return role == Role::kAdmin || role == Role::kSupervisor;
     case Permission::kUsersManage:

@@ -26,6 +26,7 @@ std::string hashToken(std::string_view token) {
 }
 
 std::string randomHex(size_t bytes) {
+  if (bytes == 0) return {};
   if (sodium_init() < 0) std::abort();
   std::vector<unsigned char> raw(bytes);
   randombytes_buf(raw.data(), bytes);

@@ -126,6 +126,19 @@ std::string tail(const std::string& s, size_t n) {
   return s.size() <= n ? s : "…" + s.substr(s.size() - n);
 }
 
+//! The part of a server's stderr worth showing: a sanitizer report from its start, else the end.
+std::string crashReport(const std::string& err) {
+  for (const char* marker :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "terminate called"}) {
+    size_t at = err.find(marker);
+    if (at == std::string::npos) continue;
+    size_t from = err.rfind('\n', at);
+    from = from == std::string::npos ? 0 : from + 1;
+    return err.substr(from, 6000);
+  }
+  return tail(err, 8000);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -158,7 +171,23 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, Env env, std::
 }
 
 ServerProcess::~ServerProcess() {
+  if (pid_ > 0) {
+    auto a = alive();
+    if (!a) ADD_FAILURE() << a.message();
+  }
   kill9();
+}
+
+testing::AssertionResult ServerProcess::alive() {
+  if (pid_ <= 0) return testing::AssertionFailure() << "the server is not running";
+  if (auto code = waitFor(pid_, 0ms)) {
+    pid_ = -1;
+    closeStdout();
+    return testing::AssertionFailure()
+           << "the server exited unexpectedly with code " << *code << "\n--- stderr ---\n"
+           << crashReport(stderrText());
+  }
+  return testing::AssertionSuccess();
 }
 
 void ServerProcess::closeStdout() {
@@ -221,7 +250,7 @@ testing::AssertionResult ServerProcess::start() {
     std::string err = stderrText().substr(std::min(stderr_offset, stderrText().size()));
     return testing::AssertionFailure() << why << "\n--- stdout ---\n"
                                        << tail(seen, 4000) << "\n--- stderr ---\n"
-                                       << tail(err, 8000);
+                                       << crashReport(err);
   };
   while (true) {
     size_t at = seen.find(marker);
@@ -386,11 +415,19 @@ bool HttpResponse::hasHeader(std::string_view name) const {
 }
 
 nlohmann::json HttpResponse::json() const {
-  return nlohmann::json::parse(body, nullptr, false);
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+nlohmann::json HttpResponse::jsonField(const std::string& key) const {
+  auto j = json();
+  if (!j.is_object() || !j.contains(key)) return nullptr;
+  return j[key];
 }
 
 std::string HttpResponse::describe() const {
-  return std::to_string(status) + " " + header("Content-Type") + " " + tail(body, 2000);
+  std::string shown = body.size() <= 1500 ? body : body.substr(0, 1500) + "…";
+  return std::to_string(status) + " " + header("Content-Type") + " " + shown;
 }
 
 testing::AssertionResult HttpResponse::isProblem() const {

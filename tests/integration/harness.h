@@ -44,7 +44,7 @@ class ServerProcess {
   //! `data_dir` empty = a fresh temporary directory owned by this object.
   explicit ServerProcess(std::vector<std::string> extra_args = {}, Env env = {},
                          std::string data_dir = "");
-  ~ServerProcess();  // SIGKILL + reap if still running
+  ~ServerProcess();  // SIGKILL + reap if still running; a gtest failure if it had died
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
@@ -63,7 +63,10 @@ class ServerProcess {
   //! Starts again on the same data directory (after terminate() or kill9()).
   testing::AssertionResult restart() { return start(); }
 
+  //! Started and not yet stopped by this object (it may have died meanwhile: see alive()).
   bool running() const { return pid_ > 0; }
+  //! Fails, with the exit code and stderr, if the process has exited on its own (a crash).
+  testing::AssertionResult alive();
   pid_t pid() const { return pid_; }
   uint16_t port() const { return port_; }
   const std::string& dataDir() const { return data_dir_; }
@@ -106,8 +109,10 @@ struct HttpResponse {
   //! First header with that name (case-insensitive); "" when absent.
   std::string header(std::string_view name) const;
   bool hasHeader(std::string_view name) const;
-  //! The body parsed as JSON; a discarded value when it is not JSON.
+  //! The body parsed as JSON; an empty object when it is not JSON (so .value() stays usable).
   nlohmann::json json() const;
+  //! json()[key] by value (null when absent), safe to range-for over.
+  nlohmann::json jsonField(const std::string& key) const;
   //! True if this is an RFC 9457 problem: content type application/problem+json, and a body with
   //! "type" urn:cityioc:problem:…, "title", "status" equal to the HTTP status and "request_id".
   testing::AssertionResult isProblem() const;

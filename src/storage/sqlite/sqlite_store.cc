@@ -303,10 +303,18 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
         continue;
       }
       results[i] = batch[i].job(tx);
+      if (sqlite3_get_autocommit(writer_db_->raw())) {
+        // SQLite rolled the whole transaction back by itself (I/O error, disk full): nothing in
+        // this batch was stored, so nothing may be reported as durable.
+        begun = core::makeError(core::Errc::kUnavailable, "store write failed");
+        break;
+      }
       if (!results[i].ok()) (void)writer_db_->exec("ROLLBACK TO job");
       (void)writer_db_->exec("RELEASE job");
     }
-    if (Status committed = writer_db_->exec("COMMIT"); !committed.ok()) {
+    if (!begun.ok()) {
+      for (auto& r : results) r = begun;
+    } else if (Status committed = writer_db_->exec("COMMIT"); !committed.ok()) {
       (void)writer_db_->exec("ROLLBACK");
       for (auto& r : results) r = committed;
     }

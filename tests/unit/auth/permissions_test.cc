@@ -25,7 +25,7 @@ const std::map<Role, std::array<bool, kColumns>> kRoleMatrix = {
     {Role::kSupervisor, {1, 1, 1, 1, 0, 0, 0, 0, 1}},
     {Role::kOperator, {1, 1, 1, 0, 0, 0, 0, 1, 1}},
     {Role::kAgencyStaff, {1, 1, 1, 0, 0, 0, 0, 0, 1}},
-    {Role::kCitizen, {1, 1, 1, 0, 0, 0, 0, 0, 1}},
+    {Role::kCitizen, {1, 1, 1, 0, 0, 0, 0, 0, 0}},
 };
 const std::map<KeyScope, std::array<bool, kColumns>> kScopeMatrix = {
     {KeyScope::kIngest, {1, 1, 1, 0, 0, 0, 0, 1, 0}},

@@ -63,6 +63,13 @@ TEST(Tokens, RandomHex) {
   EXPECT_EQ(a.size(), 16u);
   EXPECT_TRUE(isLowerHex(a));
   EXPECT_NE(a, randomHex(8));
+  EXPECT_EQ(randomHex(32).size(), 64u);
+}
+
+// KNOWN BUG (fails under UBSan until fixed; low severity, no caller passes 0 today):
+// randomHex(0) in src/auth/tokens.cc passes std::vector<unsigned char>(0).data(), a null pointer,
+// to randombytes_buf, which libsodium declares nonnull: undefined behaviour.
+TEST(Tokens, RandomHexOfZeroBytesIsEmpty) {
   EXPECT_EQ(randomHex(0), "");
 }
 

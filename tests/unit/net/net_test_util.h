@@ -10,10 +10,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -54,9 +57,11 @@ class ThreadBag {
   ThreadBag(const ThreadBag&) = delete;
   ThreadBag& operator=(const ThreadBag&) = delete;
   ~ThreadBag() { joinAll(); }
-  void spawn(std::function<void()> fn) {
+  //! Runs `fn` (which may be move-only, e.g. hold a Responder) on a new thread.
+  template <class Fn>
+  void spawn(Fn&& fn) {
     std::lock_guard lock(mu_);
-    threads_.emplace_back(std::move(fn));
+    threads_.emplace_back(std::forward<Fn>(fn));
   }
   void joinAll() {
     std::vector<std::thread> threads;
@@ -150,9 +155,12 @@ struct ReadResult {
 //! A plain TCP client. Writes are blocking; reads wait with poll() up to a deadline.
 class RawClient {
  public:
-  explicit RawClient(uint16_t port) : sock_(ioc_) {
+  //! `rcvbuf` > 0 shrinks the socket's receive buffer (for slow-reader tests).
+  explicit RawClient(uint16_t port, int rcvbuf = 0) : sock_(ioc_) {
     error_code ec;
-    sock_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+    sock_.open(tcp::v4(), ec);
+    if (!ec && rcvbuf > 0) sock_.set_option(asio::socket_base::receive_buffer_size(rcvbuf), ec);
+    if (!ec) sock_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
     connect_ec_ = ec;
   }
   bool connected() const { return !connect_ec_; }
@@ -348,6 +356,21 @@ class WsClient {
   beast::websocket::response_type response_;
   error_code last_;
 };
+
+//! Runs `fn` in a child process (gtest's death-test machinery): a crash in the server then fails
+//! this one test instead of aborting the whole binary. `fn` returns true on success and explains
+//! failures on stderr, which gtest shows. Use in test suites named *DeathTest.
+template <class Fn>
+void runIsolated(Fn fn) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        bool ok = fn();
+        std::fflush(stderr);
+        std::_Exit(ok ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
 
 //! A fresh directory, removed on destruction.
 class TempDir {
