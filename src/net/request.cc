@@ -66,6 +66,15 @@ Responder::~Responder() {
   }
 }
 
+Responder& Responder::operator=(Responder&& other) noexcept {
+  if (this != &other) {
+    if (fn_) fn_(Response::json(http::status::internal_server_error, ""));  // never drop a request
+    fn_ = std::move(other.fn_);
+    other.fn_ = nullptr;
+  }
+  return *this;
+}
+
 void Responder::send(Response&& response) {
   if (!fn_) return;  // already answered
   auto fn = std::move(fn_);

@@ -56,7 +56,7 @@ class Responder {
   using SendFn = std::function<void(Response&&)>;
   explicit Responder(SendFn fn) : fn_(std::move(fn)) {}
   Responder(Responder&&) noexcept = default;
-  Responder& operator=(Responder&&) noexcept = default;
+  Responder& operator=(Responder&& other) noexcept;
   Responder(const Responder&) = delete;
   Responder& operator=(const Responder&) = delete;
   ~Responder();

@@ -66,26 +66,36 @@ void Router::add(http::verb method, std::string_view pattern, Handler handler,
 
 void Router::addWebSocket(std::string_view pattern, WebSocketHandler handler) {
   Node* node = insert(pattern);
+  if (node->by_method.count(http::verb::get)) {
+    throw std::logic_error("duplicate route " + std::string(pattern));
+  }
   routes_.push_back(std::make_unique<Route>(
       Route{http::verb::get, std::string(pattern), nullptr, std::move(handler), {}}));
   node->by_method[http::verb::get] = routes_.back().get();
 }
 
+//! Depth-first: a literal segment is tried before a capture, and a literal branch that leads to
+//! no route gives way to the capture ("/units/stats" still matches "/units/{code}").
+const Router::Node* Router::find(const Node* node, const std::vector<std::string_view>& segs,
+                                 size_t i,
+                                 std::vector<std::pair<std::string, std::string>>& params) {
+  if (i == segs.size()) return node->by_method.empty() ? nullptr : node;
+  auto it = node->literal.find(segs[i]);
+  if (it != node->literal.end()) {
+    if (const Node* found = find(it->second.get(), segs, i + 1, params)) return found;
+  }
+  if (node->capture) {
+    params.emplace_back(node->capture_name, std::string(segs[i]));
+    if (const Node* found = find(node->capture.get(), segs, i + 1, params)) return found;
+    params.pop_back();
+  }
+  return nullptr;
+}
+
 Router::Match Router::match(http::verb method, std::string_view path) const {
   Match m;
-  const Node* node = root_.get();
-  for (std::string_view seg : splitPath(path)) {
-    auto it = node->literal.find(seg);
-    if (it != node->literal.end()) {
-      node = it->second.get();
-    } else if (node->capture) {
-      m.params.emplace_back(node->capture_name, std::string(seg));
-      node = node->capture.get();
-    } else {
-      return Match{};
-    }
-  }
-  if (node->by_method.empty()) return Match{};
+  const Node* node = find(root_.get(), splitPath(path), 0, m.params);
+  if (!node) return Match{};
   m.path_known = true;
   auto found = node->by_method.find(method);
   if (found == node->by_method.end() && method == http::verb::head) {
@@ -98,6 +108,7 @@ Router::Match Router::match(http::verb method, std::string_view path) const {
   for (const auto& [verb, route] : node->by_method) {
     if (!m.allow.empty()) m.allow += ", ";
     m.allow += std::string(http::to_string(verb));
+    if (verb == http::verb::get && !node->by_method.count(http::verb::head)) m.allow += ", HEAD";
   }
   return m;
 }

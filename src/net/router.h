@@ -49,6 +49,8 @@ class Router {
  private:
   struct Node;
   Node* insert(std::string_view pattern);
+  static const Node* find(const Node* node, const std::vector<std::string_view>& segs, size_t i,
+                          std::vector<std::pair<std::string, std::string>>& params);
   std::unique_ptr<Node> root_;
   std::vector<std::unique_ptr<Route>> routes_;
   Handler fallback_;

@@ -6,6 +6,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <algorithm>
+#include <boost/beast/core/string.hpp>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -35,20 +38,20 @@ struct HttpServer::Shared {
   ServerLimits limits;
   bool access_log;
   std::atomic<bool> draining{false};
-  std::atomic<int>* open_connections;
-  std::atomic<int>* in_flight;
+  std::atomic<int> open_connections{0};  //!< HTTP and upgraded WebSocket connections
+  std::atomic<int> in_flight{0};
+  std::mutex websockets_mu;
+  std::vector<std::weak_ptr<WebSocketSession>> websockets;  //!< closed by stop()
   std::vector<std::unique_ptr<ContextSessions>> per_context;
   obs::CounterFamily& requests;
   obs::HistogramFamily& latency;
   obs::Counter& rejected;
   std::string id_prefix;
 
-  Shared(const Router& r, const ServerOptions& o, std::atomic<int>* open, std::atomic<int>* busy)
+  Shared(const Router& r, const ServerOptions& o)
       : router(r),
         limits(o.limits),
         access_log(o.access_log),
-        open_connections(open),
-        in_flight(busy),
         requests(obs::defaultRegistry().counter("http_requests_total",
                                                 "HTTP requests by method, route and status",
                                                 {"method", "route", "status"})),
@@ -96,7 +99,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         timer_(socket_.get_executor()),
         shared_(std::move(shared)),
         context_(context) {
-    shared_->open_connections->fetch_add(1);
+    shared_->open_connections.fetch_add(1);
     error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     client_ip_ = ec ? "unknown" : ep.address().to_string();
@@ -108,7 +111,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       std::lock_guard lock(cs.mu);
       cs.sessions.erase(this);
     }
-    shared_->open_connections->fetch_sub(1);
+    shared_->open_connections.fetch_sub(1);
   }
 
   void start() {
@@ -187,7 +190,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                        "the request body exceeds " + std::to_string(limit) + " bytes");
     }
     parser_->body_limit(limit);
-    if (req[http::field::expect] == "100-continue") {
+    if (boost::beast::iequals(req[http::field::expect], "100-continue")) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       return asio::async_write(socket_, asio::buffer(kContinue),
                                [self = shared_from_this()](error_code ec, size_t) {
@@ -234,18 +237,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     req->raw = parser_->release();
     fillRequest(*req);
     current_ = req;
-    shared_->in_flight->fetch_add(1);
+    shared_->in_flight.fetch_add(1);
     Responder responder([self = shared_from_this()](Response&& r) mutable {
       auto session = std::move(self);
       auto* raw = session.get();
       asio::dispatch(raw->socket_.get_executor(),
                      [session = std::move(session), r = std::move(r)]() mutable {
-                       session->shared_->in_flight->fetch_sub(1);
+                       session->shared_->in_flight.fetch_sub(1);
                        session->writeResponse(std::move(r));
                      });
     });
-    if (match_.route) return match_.route->handler(std::move(req), std::move(responder));
     const auto method = req->raw.method();
+    if (match_.route && match_.route->websocket) {
+      Response r = problemResponse(http::status::upgrade_required, "upgrade-required", "",
+                                   "this path speaks WebSocket only", req->path, req->request_id);
+      r.headers.emplace_back("Upgrade", "websocket");
+      return responder.send(std::move(r));
+    }
+    if (match_.route) return invoke(match_.route->handler, std::move(req), std::move(responder));
     if (match_.path_known) {
       Response r = problemResponse(http::status::method_not_allowed, "method-not-allowed", "",
                                    "allowed: " + match_.allow, req->path, req->request_id);
@@ -253,10 +262,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return responder.send(std::move(r));
     }
     if ((method == http::verb::get || method == http::verb::head) && shared_->router.fallback()) {
-      return shared_->router.fallback()(std::move(req), std::move(responder));
+      return invoke(shared_->router.fallback(), std::move(req), std::move(responder));
     }
     responder.send(problemResponse(http::status::not_found, "not-found", "",
                                    "no route for " + req->path, req->path, req->request_id));
+  }
+
+  //! Nothing escapes an Asio handler: a throwing handler drops its Responder, which answers 500.
+  static void invoke(const Handler& handler, RequestPtr req, Responder responder) {
+    const std::string rid = req->request_id;
+    try {
+      handler(std::move(req), std::move(responder));
+    } catch (const std::exception& e) {
+      core::logError("handler threw", {{"rid", rid}, {"error", e.what()}});
+    } catch (...) {
+      core::logError("handler threw", {{"rid", rid}, {"error", "unknown"}});
+    }
   }
 
   void fillRequest(Request& req) {
@@ -291,7 +312,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (current_) res_->set("X-Request-Id", current_->request_id);
     for (auto& [k, v] : r.headers) res_->set(k, v);
     res_->keep_alive(keep);
-    if (r.head_only) {
+    const unsigned code = static_cast<unsigned>(r.status);
+    const bool no_body_status = code < 200 || code == 204 || code == 304;
+    if (no_body_status) {
+      // RFC 9110 §6.4.1: these never carry content, nor a Content-Length of their own.
+    } else if (r.head_only || (current_ && current_->raw.method() == http::verb::head)) {
       res_->content_length(r.body.size());
     } else {
       res_->body() = std::move(r.body);
@@ -380,6 +405,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     req->raw = parser_->release();
     fillRequest(*req);
     auto ws = std::make_shared<WebSocketSession>(std::move(socket_), std::move(buffer_));
+    // The WebSocket counts as an open connection until it is destroyed, so stop() waits for it.
+    shared_->open_connections.fetch_add(1);
+    ws->setOnDestroy([shared = shared_] { shared->open_connections.fetch_sub(1); });
+    {
+      std::lock_guard lock(shared_->websockets_mu);
+      auto& list = shared_->websockets;
+      list.erase(std::remove_if(list.begin(), list.end(), [](auto& w) { return w.expired(); }),
+                 list.end());
+      list.push_back(ws);
+    }
+    if (shared_->draining.load()) ws->close();
     match_.route->websocket(req, ws);
   }
 
@@ -403,7 +439,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
 HttpServer::HttpServer(ServerOptions options, const Router& router)
     : options_(std::move(options)),
-      shared_(std::make_shared<Shared>(router, options_, &open_connections_, &in_flight_)) {
+      shared_(std::make_shared<Shared>(router, options_)) {
   int n = options_.io_threads > 0
               ? options_.io_threads
               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -415,6 +451,9 @@ HttpServer::HttpServer(ServerOptions options, const Router& router)
   snprintf(prefix, sizeof prefix, "%08x-", static_cast<unsigned>(std::random_device{}()));
   shared_->id_prefix = prefix;
 }
+
+int HttpServer::openConnections() const { return shared_->open_connections.load(); }
+int HttpServer::inFlightRequests() const { return shared_->in_flight.load(); }
 
 HttpServer::~HttpServer() {
   stop(std::chrono::milliseconds(0));
@@ -459,15 +498,18 @@ void HttpServer::accept() {
     if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
     if (ec) {
       core::logWarn("accept failed", {{"error", ec.message()}});
-    } else if (open_connections_.load() >= shared_->limits.max_connections) {
+    } else if (shared_->open_connections.load() >= shared_->limits.max_connections) {
       shared_->rejected.inc();
       // Answer 503 on the socket's own context and close; the server stays up.
       auto sock = std::make_shared<tcp::socket>(std::move(socket));
-      static const std::string kBusy =
-          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-          "Retry-After: 1\r\nConnection: close\r\nContent-Length: 123\r\n\r\n"
-          "{\"type\":\"urn:cityioc:problem:unavailable\",\"title\":\"Service Unavailable\","
-          "\"status\":503,\"detail\":\"too many connections\"}";
+      static const std::string kBusy = [] {
+        const std::string body =
+            "{\"type\":\"urn:cityioc:problem:unavailable\",\"title\":\"Service Unavailable\","
+            "\"status\":503,\"detail\":\"too many connections\"}";
+        return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+               "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+      }();
       asio::async_write(*sock, asio::buffer(kBusy), [sock](error_code, size_t) {
         error_code ignored;
         sock->shutdown(tcp::socket::shutdown_both, ignored);
@@ -486,13 +528,26 @@ void HttpServer::accept() {
 void HttpServer::stop(std::chrono::milliseconds grace) {
   if (stopped_) return;
   stopped_ = true;
-  if (acceptor_) {
-    asio::post(*contexts_[0], [this] {
+  if (acceptor_ && !threads_.empty()) {
+    // The acceptor belongs to context 0: close it there, and wait, so the port is released now.
+    std::promise<void> closed;
+    asio::post(*contexts_[0], [this, &closed] {
       error_code ec;
       acceptor_->close(ec);
+      closed.set_value();
     });
+    closed.get_future().wait();
+  } else if (acceptor_) {
+    error_code ec;
+    acceptor_->close(ec);
   }
   shared_->draining.store(true);
+  {
+    std::lock_guard lock(shared_->websockets_mu);
+    for (auto& weak : shared_->websockets) {
+      if (auto ws = weak.lock()) ws->close();
+    }
+  }
   for (size_t i = 0; i < contexts_.size(); ++i) {
     asio::post(*contexts_[i], [cs = shared_->per_context[i].get()] {
       std::vector<HttpSession*> sessions;
@@ -504,7 +559,7 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     });
   }
   auto deadline = std::chrono::steady_clock::now() + grace;
-  while (open_connections_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (shared_->open_connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (auto& ctx : contexts_) ctx->stop();

@@ -45,8 +45,8 @@ class HttpServer {
   //! Stops accepting, lets in-flight requests finish (up to `grace`), closes idle connections,
   //! then stops the I/O threads.
   void stop(std::chrono::milliseconds grace);
-  int openConnections() const { return open_connections_.load(); }
-  int inFlightRequests() const { return in_flight_.load(); }
+  int openConnections() const;
+  int inFlightRequests() const;
 
   struct Shared;  // state the connections share with the server
 
@@ -60,8 +60,6 @@ class HttpServer {
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   size_t next_context_ = 0;
   uint16_t bound_port_ = 0;
-  std::atomic<int> open_connections_{0};
-  std::atomic<int> in_flight_{0};
   bool stopped_ = false;
 };
 

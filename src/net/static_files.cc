@@ -40,6 +40,20 @@ fs::path resolve(const fs::path& root, const std::string& url_path) {
   if (root_end != root.end()) return {};  // a symlink pointed outside the root
   return full;
 }
+//! RFC 9110 §13.1.2: If-None-Match uses weak comparison, may list several tags, or be "*".
+bool etagMatches(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    std::string_view tag = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    if (tag == "*") return true;
+    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    if (tag == etag) return true;
+  }
+  return false;
+}
 }  // namespace
 
 std::string_view mimeType(std::string_view ext) {
@@ -88,13 +102,17 @@ void StaticFiles::operator()(RequestPtr req, Responder responder) const {
   const bool hashed = req->path.rfind("/assets/", 0) == 0;
   r.headers.emplace_back("Cache-Control",
                          hashed ? "public, max-age=31536000, immutable" : "no-cache");
-  if (req->header(http::field::if_none_match) == etag) {
+  if (etagMatches(req->header(http::field::if_none_match), etag)) {
     r.status = http::status::not_modified;
     return responder.send(std::move(r));
   }
   std::ifstream in(file, std::ios::binary);
   std::ostringstream buf;
   buf << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    return responder.send(problemResponse(http::status::internal_server_error, "internal-error",
+                                          "", "", req->path, req->request_id));
+  }
   r.body = buf.str();
   r.head_only = req->raw.method() == http::verb::head;
   responder.send(std::move(r));

@@ -13,6 +13,10 @@ WebSocketSession::WebSocketSession(boost::asio::ip::tcp::socket socket,
                                    boost::beast::flat_buffer buffer)
     : ws_(std::move(socket)), buffer_(std::move(buffer)) {}
 
+WebSocketSession::~WebSocketSession() {
+  if (on_destroy_) on_destroy_();
+}
+
 void WebSocketSession::accept(const RawRequest& req, MessageFn on_message, CloseFn on_close) {
   on_message_ = std::move(on_message);
   on_close_ = std::move(on_close);
@@ -32,8 +36,11 @@ void WebSocketSession::readLoop() {
   buffer_.consume(buffer_.size());
   ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, size_t) {
     if (ec) return self->finish();
-    if (self->on_message_) self->on_message_(boost::beast::buffers_to_string(self->buffer_.data()));
-    self->readLoop();
+    // A copy: the callback may close the session, which clears on_message_ under it.
+    if (auto on_message = self->on_message_) {
+      on_message(boost::beast::buffers_to_string(self->buffer_.data()));
+    }
+    if (!self->finished_) self->readLoop();
   });
 }
 
@@ -56,7 +63,7 @@ void WebSocketSession::writeNext() {
   ws_.text(true);
   ws_.async_write(boost::asio::buffer(queue_.front()),
                   [self = shared_from_this()](error_code ec, size_t) {
-                    if (ec) return self->finish();
+                    if (ec || self->finished_) return self->finish();
                     self->queue_.pop_front();
                     self->writeNext();
                   });

@@ -28,6 +28,9 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   void send(std::string text);
   void close();
   void setMaxQueued(size_t n) { max_queued_ = n; }
+  //! Runs when the session object is destroyed (the server's connection accounting).
+  void setOnDestroy(std::function<void()> fn) { on_destroy_ = std::move(fn); }
+  ~WebSocketSession();
 
  private:
   void readLoop();
@@ -43,6 +46,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   bool finished_ = false;
   MessageFn on_message_;
   CloseFn on_close_;
+  std::function<void()> on_destroy_;
 };
 
 }  // namespace ioc::net

@@ -426,7 +426,8 @@ nlohmann::json HttpResponse::jsonField(const std::string& key) const {
 }
 
 std::string HttpResponse::describe() const {
-  std::string shown = body.size() <= 1500 ? body : body.substr(0, 1500) + "…";
+  const size_t limit = header("Content-Type").find("json") != std::string::npos ? 1500 : 160;
+  std::string shown = body.size() <= limit ? body : body.substr(0, limit) + "…";
   return std::to_string(status) + " " + header("Content-Type") + " " + shown;
 }
 

@@ -220,7 +220,7 @@ TEST(Router, WebSocketRouteIsAGetRouteWithAWebSocketHandler) {
   auto post = router.match(http::verb::post, "/ws");
   EXPECT_EQ(post.route, nullptr);
   EXPECT_TRUE(post.path_known);
-  EXPECT_EQ(post.allow, "GET");
+  EXPECT_EQ(post.allow, "GET, HEAD");
 }
 
 // add() refuses a second GET route on a path; addWebSocket() must not silently replace one either.
