@@ -365,12 +365,27 @@ void addIdentityRoutes(Api& api) {
             return r;
           });
   api.add({verb::get, "/api/v1/audit", Permission::kAuditRead, Exec::kWorker, 0,
-           "Audit log entries after a sequence number"},
+           "Audit log: after, before, order=asc|desc, limit"},
           [s](const Request& req, const Principal*) {
             auto paging = readPaging(req, 1000);
             if (!paging.ok()) return errorResponse(paging.error(), req);
             storage::AuditFilter f;
             f.limit = paging->limit;
+            if (auto order = req.queryParam("order")) {
+              if (*order != "asc" && *order != "desc") {
+                return problem(status::unprocessable_entity, "order must be asc or desc", req);
+              }
+              f.newest_first = *order == "desc";
+            }
+            if (auto before = req.queryParam("before")) {
+              auto v = parseId(*before);
+              if (!v) {
+                return problem(status::unprocessable_entity, "before must be a sequence number",
+                               req);
+              }
+              f.before_seq = *v;
+              f.newest_first = true;
+            }
             if (auto after = req.queryParam("after")) {
               auto v = parseId(*after);
               if (!v && *after != "0")

@@ -42,6 +42,9 @@ struct UserFilter {
 struct AuditFilter {
   int64_t after_seq = 0;
   size_t limit = 100;
+  //! Newest first, below before_seq (0 = from the newest): how consoles page backwards.
+  bool newest_first = false;
+  int64_t before_seq = 0;
 };
 
 //! Callback for verify-style scans; return false to stop.

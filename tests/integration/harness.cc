@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -201,7 +202,6 @@ std::string ServerProcess::stderrText() const {
 
 testing::AssertionResult ServerProcess::start() {
   if (pid_ > 0) return testing::AssertionFailure() << "server already running";
-  ++runs_;
   port_ = 0;
   std::vector<std::string> argv_s = {binaryPath(),  "serve",  "--listen",
                                      "127.0.0.1:0", "--data", data_dir_};
@@ -227,6 +227,7 @@ testing::AssertionResult ServerProcess::start() {
   const size_t stderr_offset = stderrText().size();
   pid_t pid = fork();
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
     int devnull = ::open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
     dup2(out[1], 1);
@@ -347,6 +348,7 @@ CliResult runCli(const std::vector<std::string>& args, const std::string& stdin_
   if (out_fd < 0 || err_fd < 0) throw std::runtime_error("memfd_create failed");
   pid_t pid = fork();
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
     dup2(in[0], 0);
     dup2(out_fd, 1);
     dup2(err_fd, 2);

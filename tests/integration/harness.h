@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -38,7 +37,9 @@ class TempDir {
   std::string path_;
 };
 
-//! `cityioc serve --listen 127.0.0.1:0 --data DIR [args…]` as a child process.
+//! `cityioc serve --listen 127.0.0.1:0 --data DIR [args…]` as a child process, with `env` added
+//! (CITYIOC_LOG_ACCESS=false unless `env` sets it). Stdout is read for the listening line; stderr
+//! goes to DIR/server-stderr.log.
 class ServerProcess {
  public:
   //! `data_dir` empty = a fresh temporary directory owned by this object.
@@ -81,7 +82,6 @@ class ServerProcess {
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   uint16_t port_ = 0;
-  int runs_ = 0;
 
   void closeStdout();
 };

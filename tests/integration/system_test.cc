@@ -222,7 +222,7 @@ TEST(LimitsWebUi, UnknownApiRouteIs404EvenWithAWebUi) {
 // Graceful shutdown
 
 TEST(Shutdown, RequestInFlightIsAnsweredThenTheProcessExits0) {
-  ServerProcess server;
+  ServerProcess server({}, {{"CITYIOC_LOG_ACCESS", "true"}});
   addUserCli(server.dataDir(), kAdminUser, kAdminPassword, "admin");
   ASSERT_TRUE(server.start());
   const uint16_t port = server.port();
@@ -261,6 +261,13 @@ TEST(Shutdown, RequestInFlightIsAnsweredThenTheProcessExits0) {
   ASSERT_TRUE(code.has_value()) << "still running 10 s after the last response";
   EXPECT_EQ(*code, 0) << server.stderrText();
   EXPECT_TRUE(connectRefused(port));
+  // The log confirms the order: shutdown began, then the login was answered.
+  const std::string log = server.stderrText();
+  const size_t shutting = log.find("\"shutting down\"");
+  const size_t answered = log.find("\"path\":\"/api/v1/auth/login\"");
+  ASSERT_NE(shutting, std::string::npos) << log;
+  ASSERT_NE(answered, std::string::npos) << log;
+  EXPECT_LT(shutting, answered) << log;
 }
 
 TEST(Shutdown, SigintIsGracefulToo) {

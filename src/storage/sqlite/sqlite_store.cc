@@ -434,6 +434,18 @@ Result<std::vector<ApiKey>> SqliteStore::listApiKeys() {
 Result<std::vector<AuditEntry>> SqliteStore::listAudit(const AuditFilter& f) {
   auto lease = borrowReader();
   if (!lease.ok()) return lease.error();
+  if (f.newest_first) {
+    return queryAll<AuditEntry>(
+        **lease,
+        "SELECT seq, at_ms, actor, role, unit, action, target, client, request_id, detail, "
+        "prev_hash, hash FROM audit_log WHERE seq > ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+        [&](Stmt& s) {
+          s.bind(1, f.after_seq)
+              .bind(2, f.before_seq > 0 ? f.before_seq : INT64_MAX)
+              .bind(3, static_cast<int64_t>(f.limit));
+        },
+        auditFromRow);
+  }
   return queryAll<AuditEntry>(
       **lease,
       "SELECT seq, at_ms, actor, role, unit, action, target, client, request_id, detail, "

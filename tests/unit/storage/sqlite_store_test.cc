@@ -684,6 +684,22 @@ TEST_F(SqliteStoreTest, AuditAppendBuildsAHashChain) {
   EXPECT_EQ((*page)[0].seq, 3);
   EXPECT_EQ((*page)[1].seq, 4);
 
+  AuditFilter newest;
+  newest.newest_first = true;
+  newest.limit = 2;
+  auto latest = store_->listAudit(newest);
+  ASSERT_TRUE(latest.ok());
+  ASSERT_EQ(latest->size(), 2u);
+  EXPECT_EQ((*latest)[0].seq, 5);
+  EXPECT_EQ((*latest)[1].seq, 4);
+  newest.before_seq = 4;
+  newest.limit = 10;
+  auto older = store_->listAudit(newest);
+  ASSERT_TRUE(older.ok());
+  ASSERT_EQ(older->size(), 3u);
+  EXPECT_EQ((*older)[0].seq, 3);
+  EXPECT_EQ((*older)[2].seq, 1);
+
   std::vector<int64_t> scanned;
   ASSERT_TRUE(store_
                   ->scanAudit([&](const AuditEntry& e) {
