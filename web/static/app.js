@@ -453,7 +453,8 @@ function renderDetail() {
 // ---------- Audit log and users: the same list panel ----------
 const audit = {
   id: 'audit', perm: 'audit:read', limit: PAGE, countKey: 'audit.count', noneKey: 'audit.none',
-  url: (l, more) => '/api/v1/audit?' + new URLSearchParams({ limit: PAGE, ...(more && l.items.length ? { after: l.items[l.items.length - 1].seq } : {}) }),
+  // Newest first; "load more" pages backwards in time.
+  url: (l, more) => '/api/v1/audit?' + new URLSearchParams({ limit: PAGE, order: 'desc', ...(more && l.items.length ? { before: l.items[l.items.length - 1].seq } : {}) }),
   row: (a) => [td(a.seq, 'mono'), el('td', { class: 'nowrap' }, a.at && timeEl(a.at)),
     el('td', {}, a.actor || '', a.role && el('span', { class: 'muted', text: ` (${roleName(a.role)})` })),
     td(a.unit, 'mono'), td(a.action, 'mono'), td(a.target, 'mono'), td(a.client, 'mono'),
