@@ -10,6 +10,7 @@
 #include "auth/auth_service.h"
 #include "auth/identity_service.h"
 #include "core/log.h"
+#include "net/problem.h"
 #include "net/server.h"
 #include "net/static_files.h"
 #include "obs/metrics.h"
@@ -156,6 +157,14 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   if (!web_root.empty()) {
     p->static_files = std::make_unique<net::StaticFiles>(web_root);
     p->router.setFallback([files = p->static_files.get()](net::RequestPtr req, net::Responder r) {
+      // API namespaces never fall through to the dashboard: a typo must be a 404 problem.
+      for (std::string_view api : {"/api/", "/ngsi-ld/", "/open311/"}) {
+        if (req->path.rfind(api, 0) == 0) {
+          return r.send(net::problemResponse(net::http::status::not_found, "not-found", "",
+                                             "no route for " + req->path, req->path,
+                                             req->request_id));
+        }
+      }
       (*files)(std::move(req), std::move(r));
     });
   }

@@ -9,6 +9,7 @@
 
 #include "core/result.h"
 #include "model/audit_entry.h"
+#include "model/entity_record.h"
 #include "model/identity.h"
 
 namespace ioc::storage {
@@ -30,6 +31,8 @@ class WriteTx {
   virtual Status revokeApiKey(int64_t id) = 0;
   //! Appends to the hash chain: fills seq, prev_hash and hash; returns seq.
   virtual Result<int64_t> appendAudit(model::AuditEntry entry) = 0;
+  virtual Status upsertEntity(const model::EntityRecord& entity) = 0;
+  virtual Status deleteEntity(const std::string& id) = 0;
 };
 
 struct UserFilter {
@@ -75,6 +78,8 @@ class Store {
   virtual Result<std::vector<model::ApiKey>> listApiKeys() = 0;
   virtual Result<std::vector<model::AuditEntry>> listAudit(const AuditFilter& filter) = 0;
   virtual Status scanAudit(const AuditVisitor& visit) = 0;
+  //! Every stored entity, in no particular order (start-up loading); return false to stop.
+  virtual Status scanEntities(const std::function<bool(model::EntityRecord&&)>& visit) = 0;
 
   //! Readiness: the store answers a trivial query and its schema is current.
   virtual Status ping() = 0;

@@ -64,6 +64,15 @@ CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
   WHEN EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.seq)
   BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 )sql"},
+    {2, "context entities", R"sql(
+CREATE TABLE entities(
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  unit_code TEXT NOT NULL DEFAULT '',
+  doc TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  modified_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+)sql"},
 };
 
 core::Status ensureMigrationTable(Db& db) {

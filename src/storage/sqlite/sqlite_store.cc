@@ -214,6 +214,27 @@ class SqliteWriteTx final : public WriteTx {
     return e.seq;
   }
 
+  Status upsertEntity(const model::EntityRecord& r) override {
+    auto st = db_.prepare(
+        "INSERT INTO entities(id, type, unit_code, doc, created_at_ms, modified_at_ms) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET type=excluded.type, "
+        "doc=excluded.doc, modified_at_ms=excluded.modified_at_ms");
+    if (!st.ok()) return st.error();
+    return (*st)->bind(1, r.id)
+        .bind(2, r.type)
+        .bind(3, r.unit_code)
+        .bind(4, r.doc)
+        .bind(5, r.created_at_ms)
+        .bind(6, r.modified_at_ms)
+        .run();
+  }
+
+  Status deleteEntity(const std::string& id) override {
+    auto st = db_.prepare("DELETE FROM entities WHERE id=?1");
+    if (!st.ok()) return st.error();
+    return (*st)->bind(1, id).run();
+  }
+
  private:
   Db& db_;
 };
@@ -469,6 +490,27 @@ Status SqliteStore::scanAudit(const AuditVisitor& visit) {
       return row.error();
     }
     if (!*row || !visit(auditFromRow(s))) break;
+  }
+  s.reset();
+  return Status::success();
+}
+
+Status SqliteStore::scanEntities(const std::function<bool(model::EntityRecord&&)>& visit) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  auto stmt = (**lease).prepare(
+      "SELECT id, type, unit_code, doc, created_at_ms, modified_at_ms FROM entities");
+  if (!stmt.ok()) return stmt.error();
+  Stmt& s = **stmt;
+  while (true) {
+    auto row = s.step();
+    if (!row.ok()) {
+      s.reset();
+      return row.error();
+    }
+    if (!*row) break;
+    model::EntityRecord r{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.int64(5)};
+    if (!visit(std::move(r))) break;
   }
   s.reset();
   return Status::success();

@@ -38,6 +38,7 @@ class SqliteStore final : public Store {
   Result<std::vector<model::ApiKey>> listApiKeys() override;
   Result<std::vector<model::AuditEntry>> listAudit(const AuditFilter& filter) override;
   Status scanAudit(const AuditVisitor& visit) override;
+  Status scanEntities(const std::function<bool(model::EntityRecord&&)>& visit) override;
   Status ping() override;
   int schemaVersion() override;
   size_t writeQueueDepth() const override;
