@@ -36,6 +36,9 @@ net::Response jsonResponse(const nlohmann::json& body, status st) {
 Api::Api(ApiServices services) : services_(services) {
   addSystemRoutes(*this);
   addIdentityRoutes(*this);
+  addNgsiLdRoutes(*this);
+  addTemporalRoutes(*this);
+  addDeviceRoutes(*this);
 }
 
 std::vector<RouteSpec> Api::routeTable() {

@@ -9,10 +9,16 @@
 
 #include "auth/auth_service.h"
 #include "auth/identity_service.h"
+#include "context/broker.h"
+#include "context/ld_context.h"
 #include "core/clock.h"
 #include "net/router.h"
 #include "storage/store.h"
 #include "units/catalog.h"
+
+namespace ioc::mqtt {
+class DeviceRegistry;
+}  // namespace ioc::mqtt
 
 namespace ioc::api {
 
@@ -24,6 +30,9 @@ struct ApiServices {
   const units::UnitCatalog* units = nullptr;
   const core::Clock* clock = nullptr;
   boost::asio::thread_pool* workers = nullptr;
+  context::Broker* broker = nullptr;
+  context::ContextRegistry* contexts = nullptr;
+  mqtt::DeviceRegistry* devices = nullptr;
 };
 
 enum class Exec { kInline, kWorker };
@@ -62,6 +71,9 @@ class Api {
 // Route groups, one per file.
 void addSystemRoutes(Api& api);
 void addIdentityRoutes(Api& api);
+void addNgsiLdRoutes(Api& api);
+void addTemporalRoutes(Api& api);
+void addDeviceRoutes(Api& api);
 
 //! JSON response helpers.
 net::Response jsonResponse(const nlohmann::json& body,

@@ -10,6 +10,7 @@
 #include "auth/auth_service.h"
 #include "auth/identity_service.h"
 #include "core/log.h"
+#include "mqtt/ingest.h"
 #include "net/problem.h"
 #include "net/server.h"
 #include "net/static_files.h"
@@ -70,11 +71,15 @@ struct Application::Parts {
   units::UnitCatalog units;
   std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<auth::IdentityService> identity;
+  std::unique_ptr<context::ContextRegistry> contexts;
+  std::unique_ptr<context::Broker> broker;
+  std::unique_ptr<mqtt::DeviceRegistry> devices;
   std::unique_ptr<boost::asio::thread_pool> workers;
   std::unique_ptr<api::Api> api;
   net::Router router;
   std::unique_ptr<net::StaticFiles> static_files;
   std::unique_ptr<net::HttpServer> server;
+  std::unique_ptr<mqtt::MqttIngest> mqtt;  // last: destroyed first, while broker and store live
 };
 
 Application::Application(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -122,6 +127,22 @@ void registerGauges(Application::Parts& p) {
                          [store] { return static_cast<double>(store->writeQueueDepth()); });
 }
 
+//! MQTT device telemetry, when mqtt.url is set: readings go to the broker's async ingest.
+core::Status startMqtt(Application::Parts& p, const core::ServeConfig& c, const core::Clock& clock) {
+  if (c.mqtt_url.empty()) return core::Status::success();
+  auto options = mqtt::mqttOptions(c.mqtt_url, c.mqtt_client_id, c.mqtt_qos, c.mqtt_topic_prefix);
+  if (!options.ok()) return options.error();
+  context::Broker* broker = p.broker.get();
+  p.mqtt = std::make_unique<mqtt::MqttIngest>(
+      std::move(*options), *p.devices,
+      [broker](std::vector<context::Observation> observations, const context::Visibility& who,
+               std::function<void(core::Status)> done) {
+        broker->ingest(std::move(observations), who, std::move(done));
+      },
+      clock);
+  return p.mqtt->start();
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<Application>> Application::create(const core::ServeConfig& config) {
@@ -146,11 +167,18 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   if (config.demo) {
     if (auto s = seedDemo(*p->identity, *p->store, config.data_dir); !s.ok()) return s.error();
   }
+  // Remote @contexts are not fetched yet: sites preload them (POST /ngsi-ld/v1/jsonldContexts).
+  p->contexts = std::make_unique<context::ContextRegistry>();
+  p->broker = std::make_unique<context::Broker>(*p->store, p->units, clock);
+  if (auto s = p->broker->load(); !s.ok()) return s.error();
+  p->devices = std::make_unique<mqtt::DeviceRegistry>(*p->store, clock);
+  if (auto s = p->devices->load(); !s.ok()) return s.error();
   // Workers hash passwords and wait on durable writes; sized so that group commit has company.
   p->workers = std::make_unique<boost::asio::thread_pool>(
       std::max(4u, 2 * std::thread::hardware_concurrency()));
   p->api = std::make_unique<api::Api>(api::ApiServices{
-      p->store.get(), p->auth.get(), p->identity.get(), &p->units, &clock, p->workers.get()});
+      p->store.get(), p->auth.get(), p->identity.get(), &p->units, &clock, p->workers.get(),
+      p->broker.get(), p->contexts.get(), p->devices.get()});
   p->api->registerRoutes(p->router);
   std::string web_root = locateShipped(config.web_root, kWebRoot);
   if (web_root.empty()) web_root = locateShipped("", kWebRootFallback);
@@ -171,6 +199,7 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   p->server = std::make_unique<net::HttpServer>(serverOptions(config), p->router);
   if (auto s = p->server->start(); !s.ok()) return s.error();
   registerGauges(*p);
+  if (auto s = startMqtt(*p, config, clock); !s.ok()) return s.error();
   core::logInfo("listening", {{"host", config.listen_host},
                               {"port", static_cast<int>(p->server->boundPort())},
                               {"data", config.data_dir},
@@ -195,6 +224,7 @@ core::Status Application::run() {
   core::logInfo("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   auto& p = *parts_;
   p.server->stop(std::chrono::milliseconds(p.config.shutdown_grace_ms));
+  if (p.mqtt) p.mqtt->stop();  // disconnects; its last batches reach the broker before the flush
   p.workers->join();  // in-flight handler work finishes; its writes are queued by now
   p.store->flush();   // …and durable
   core::logInfo("stopped", {{"open_connections", p.server->openConnections()}});

@@ -130,6 +130,22 @@ constexpr Setting kSettings[] = {
   {.name = "demo.enabled", .kind = Kind::kBool, .def = "false", .flag = "--demo",
    .doc = "Run in demo mode; `--demo` alone means true.",
    .apply = assign<&ServeConfig::demo>},
+  {.name = "mqtt.url", .kind = Kind::kString, .def = "",
+   .doc = "MQTT broker for device telemetry, `mqtt://HOST[:PORT]` (port 1883 if omitted, IPv6 "
+          "bracketed); empty = MQTT ingest off. Devices are provisioned with `POST /api/v1/devices`.",
+   .apply = assign<&ServeConfig::mqtt_url>},
+  {.name = "mqtt.client_id", .kind = Kind::kString, .def = "cityioc",
+   .doc = "MQTT client id (letters, digits and `_.:-`, at most 128); the broker keeps this "
+          "client's session, so QoS 1 readings sent while cityioc is down arrive when it is back.",
+   .non_empty = true, .apply = assign<&ServeConfig::mqtt_client_id>},
+  {.name = "mqtt.qos", .kind = Kind::kInt, .def = "1",
+   .doc = "QoS of the device-topic subscription: 0 at most once, 1 at least once.",
+   .min = 0, .max = 1, .apply = assign<&ServeConfig::mqtt_qos>},
+  {.name = "mqtt.topic_prefix", .kind = Kind::kString, .def = "",
+   .doc = "Topic levels before `/{apikey}/{device_id}/attrs`; empty = the IoT Agent JSON topics "
+          "`/{apikey}/{device_id}/attrs`, `json` gives `json/{apikey}/{device_id}/attrs`. No `+`, "
+          "`#` or trailing `/`.",
+   .apply = assign<&ServeConfig::mqtt_topic_prefix>},
 };
 // clang-format on
 

@@ -33,6 +33,10 @@ struct ServeConfig {
   std::string log_level;  // "debug" | "info" | "warn" | "error"
   bool access_log = false;
   bool demo = false;
+  std::string mqtt_url;  // "" = MQTT ingest off; "mqtt://HOST[:PORT]"
+  std::string mqtt_client_id;
+  int mqtt_qos = 1;
+  std::string mqtt_topic_prefix;  // "" = IoT Agent JSON topics /{apikey}/{device_id}/attrs
   std::string config_file;  // "" if none
 };
 

@@ -2,6 +2,8 @@
 // The storage contract. Domain code sees only these interfaces; src/app/ picks the backend
 // (SQLite today, PostgreSQL later) and nothing else names it.
 #include <cstdint>
+#include <climits>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -9,6 +11,7 @@
 
 #include "core/result.h"
 #include "model/audit_entry.h"
+#include "model/device.h"
 #include "model/entity_record.h"
 #include "model/identity.h"
 
@@ -33,6 +36,19 @@ class WriteTx {
   virtual Result<int64_t> appendAudit(model::AuditEntry entry) = 0;
   virtual Status upsertEntity(const model::EntityRecord& entity) = 0;
   virtual Status deleteEntity(const std::string& id) = 0;
+  virtual Status upsertDevice(const model::Device& device) = 0;
+  virtual Status deleteDevice(const std::string& apikey, const std::string& device_id) = 0;
+  //! Appends time-series points (append-only; no read-modify-write).
+  virtual Status appendPoints(const std::vector<model::Point>& points) = 0;
+};
+
+struct PointQuery {
+  std::string entity_id;
+  std::string attribute;   //!< expanded; "" = every attribute
+  int64_t from_ms = INT64_MIN;  //!< inclusive
+  int64_t to_ms = INT64_MAX;    //!< exclusive
+  size_t last_n = 0;            //!< 0 = all (oldest first); N = the newest N (still oldest first)
+  size_t limit = 100000;
 };
 
 struct UserFilter {
@@ -80,6 +96,8 @@ class Store {
   virtual Status scanAudit(const AuditVisitor& visit) = 0;
   //! Every stored entity, in no particular order (start-up loading); return false to stop.
   virtual Status scanEntities(const std::function<bool(model::EntityRecord&&)>& visit) = 0;
+  virtual Result<std::vector<model::Device>> listDevices() = 0;
+  virtual Result<std::vector<model::Point>> queryPoints(const PointQuery& query) = 0;
 
   //! Readiness: the store answers a trivial query and its schema is current.
   virtual Status ping() = 0;

@@ -31,6 +31,11 @@ class Stmt {
   void reset();
 
   int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  Stmt& bind(int idx, double v) {
+    sqlite3_bind_double(stmt_, idx, v);
+    return *this;
+  }
   std::string text(int col) const;
   bool isNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 

@@ -73,6 +73,27 @@ CREATE TABLE entities(
   created_at_ms INTEGER NOT NULL,
   modified_at_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql"},
+    {3, "devices and time series", R"sql(
+CREATE TABLE devices(
+  apikey TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  unit_code TEXT NOT NULL DEFAULT '',
+  mapping TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY(apikey, device_id)) WITHOUT ROWID;
+CREATE TABLE series(
+  id INTEGER PRIMARY KEY,
+  entity_id TEXT NOT NULL,
+  attribute TEXT NOT NULL,
+  UNIQUE(entity_id, attribute));
+CREATE TABLE points(
+  series_id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  value REAL NOT NULL);
+CREATE INDEX points_by_series_time ON points(series_id, at_ms);
+)sql"},
 };
 
 core::Status ensureMigrationTable(Db& db) {

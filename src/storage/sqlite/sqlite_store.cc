@@ -93,7 +93,10 @@ Result<std::optional<T>> queryOne(Db& db, const char* sql, Bind bind, Map map) {
 //! WriteTx over the writer connection; lives for one batch.
 class SqliteWriteTx final : public WriteTx {
  public:
-  explicit SqliteWriteTx(Db& db) : db_(db) {}
+  //! `series` caches (entity, attribute) → series id across batches; writer thread only. A
+  //! failed batch may leave ids of rolled-back rows in it, so the cache is cleared on failure.
+  SqliteWriteTx(Db& db, std::unordered_map<std::string, int64_t>& series)
+      : db_(db), series_(series) {}
 
   Result<int64_t> insertUser(const User& u) override {
     auto st = db_.prepare(
@@ -235,8 +238,67 @@ class SqliteWriteTx final : public WriteTx {
     return (*st)->bind(1, id).run();
   }
 
+  Status upsertDevice(const model::Device& d) override {
+    auto st = db_.prepare(
+        "INSERT INTO devices(apikey, device_id, entity_id, entity_type, unit_code, mapping, "
+        "created_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(apikey, device_id) DO "
+        "UPDATE SET entity_id=excluded.entity_id, entity_type=excluded.entity_type, "
+        "mapping=excluded.mapping");
+    if (!st.ok()) return st.error();
+    return (*st)->bind(1, d.apikey)
+        .bind(2, d.device_id)
+        .bind(3, d.entity_id)
+        .bind(4, d.entity_type)
+        .bind(5, d.unit_code)
+        .bind(6, d.mapping)
+        .bind(7, d.created_at_ms)
+        .run();
+  }
+
+  Status deleteDevice(const std::string& apikey, const std::string& device_id) override {
+    auto st = db_.prepare("DELETE FROM devices WHERE apikey=?1 AND device_id=?2");
+    if (!st.ok()) return st.error();
+    if (auto s = (*st)->bind(1, apikey).bind(2, device_id).run(); !s.ok()) return s;
+    if (db_.changes() == 0) return core::makeError(core::Errc::kNotFound, "no such device");
+    return Status::success();
+  }
+
+  Status appendPoints(const std::vector<model::Point>& points) override {
+    auto ins = db_.prepare("INSERT INTO points(series_id, at_ms, value) VALUES(?1, ?2, ?3)");
+    if (!ins.ok()) return ins.error();
+    for (const auto& p : points) {
+      auto id = seriesId(p.entity_id, p.attribute);
+      if (!id.ok()) return id.error();
+      if (auto s = (*ins)->bind(1, *id).bind(2, p.at_ms).bind(3, p.value).run(); !s.ok()) return s;
+    }
+    return Status::success();
+  }
+
  private:
+  Result<int64_t> seriesId(const std::string& entity, const std::string& attr) {
+    std::string key = entity;
+    key += '\x1f';
+    key += attr;
+    if (auto it = series_.find(key); it != series_.end()) return it->second;
+    auto find = db_.prepare("SELECT id FROM series WHERE entity_id=?1 AND attribute=?2");
+    if (!find.ok()) return find.error();
+    (*find)->bind(1, entity).bind(2, attr);
+    auto row = (*find)->step();
+    int64_t id = row.ok() && *row ? (*find)->int64(0) : 0;
+    (*find)->reset();
+    if (!row.ok()) return row.error();
+    if (id == 0) {
+      auto ins = db_.prepare("INSERT INTO series(entity_id, attribute) VALUES(?1, ?2)");
+      if (!ins.ok()) return ins.error();
+      if (auto s = (*ins)->bind(1, entity).bind(2, attr).run(); !s.ok()) return s.error();
+      id = db_.lastInsertId();
+    }
+    series_[key] = id;
+    return id;
+  }
+
   Db& db_;
+  std::unordered_map<std::string, int64_t>& series_;
 };
 
 }  // namespace
@@ -316,7 +378,7 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
   std::vector<Status> results(batch.size());
   Status begun = writer_db_->exec("BEGIN IMMEDIATE");
   if (begun.ok()) {
-    SqliteWriteTx tx(*writer_db_);
+    SqliteWriteTx tx(*writer_db_, series_cache_);
     for (size_t i = 0; i < batch.size(); ++i) {
       // A savepoint per job: one bad job rolls back alone and the rest of the batch commits.
       if (auto s = writer_db_->exec("SAVEPOINT job"); !s.ok()) {
@@ -339,6 +401,9 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
       (void)writer_db_->exec("ROLLBACK");
       for (auto& r : results) r = committed;
     }
+    bool any_failed = !begun.ok();
+    for (const auto& r : results) any_failed = any_failed || !r.ok();
+    if (any_failed) series_cache_.clear();  // ids of rolled-back series rows may be in it
   } else {
     for (auto& r : results) r = begun;
   }
@@ -514,6 +579,52 @@ Status SqliteStore::scanEntities(const std::function<bool(model::EntityRecord&&)
   }
   s.reset();
   return Status::success();
+}
+
+Result<std::vector<model::Device>> SqliteStore::listDevices() {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  return queryAll<model::Device>(
+      **lease,
+      "SELECT device_id, apikey, entity_id, entity_type, unit_code, mapping, created_at_ms "
+      "FROM devices ORDER BY apikey, device_id",
+      [](Stmt&) {},
+      [](const Stmt& s) {
+        return model::Device{s.text(0), s.text(1), s.text(2), s.text(3),
+                             s.text(4), s.text(5), s.int64(6)};
+      });
+}
+
+Result<std::vector<model::Point>> SqliteStore::queryPoints(const PointQuery& q) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  // Newest-first when lastN is asked, then reversed so callers always get time order.
+  const bool newest = q.last_n > 0;
+  const int64_t limit = static_cast<int64_t>(newest ? std::min(q.last_n, q.limit) : q.limit);
+  const char* sql =
+      newest ? "SELECT s.entity_id, s.attribute, p.at_ms, p.value FROM series s JOIN points p ON "
+               "p.series_id = s.id WHERE s.entity_id=?1 AND (?2 = '' OR s.attribute=?2) AND "
+               "p.at_ms >= ?3 AND p.at_ms < ?4 ORDER BY p.at_ms DESC LIMIT ?5"
+             : "SELECT s.entity_id, s.attribute, p.at_ms, p.value FROM series s JOIN points p ON "
+               "p.series_id = s.id WHERE s.entity_id=?1 AND (?2 = '' OR s.attribute=?2) AND "
+               "p.at_ms >= ?3 AND p.at_ms < ?4 ORDER BY p.at_ms LIMIT ?5";
+  auto stmt = (**lease).prepare(sql);
+  if (!stmt.ok()) return stmt.error();
+  Stmt& s = **stmt;
+  s.bind(1, q.entity_id).bind(2, q.attribute).bind(3, q.from_ms).bind(4, q.to_ms).bind(5, limit);
+  std::vector<model::Point> out;
+  while (true) {
+    auto row = s.step();
+    if (!row.ok()) {
+      s.reset();
+      return row.error();
+    }
+    if (!*row) break;
+    out.push_back(model::Point{s.text(0), s.text(1), s.int64(2), s.real(3)});
+  }
+  s.reset();
+  if (newest) std::reverse(out.begin(), out.end());
+  return out;
 }
 
 Status SqliteStore::ping() {

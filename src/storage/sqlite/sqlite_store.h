@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "storage/sqlite/db.h"
 #include "storage/store.h"
@@ -39,6 +40,8 @@ class SqliteStore final : public Store {
   Result<std::vector<model::AuditEntry>> listAudit(const AuditFilter& filter) override;
   Status scanAudit(const AuditVisitor& visit) override;
   Status scanEntities(const std::function<bool(model::EntityRecord&&)>& visit) override;
+  Result<std::vector<model::Device>> listDevices() override;
+  Result<std::vector<model::Point>> queryPoints(const PointQuery& query) override;
   Status ping() override;
   int schemaVersion() override;
   size_t writeQueueDepth() const override;
@@ -64,6 +67,7 @@ class SqliteStore final : public Store {
   bool stopping_ = false;
   std::thread writer_;
 
+  std::unordered_map<std::string, int64_t> series_cache_;  //!< writer thread only
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Db>> idle_readers_;
 };

@@ -1,0 +1,541 @@
+// NGSI-LD context API (ETSI GS CIM 009) under /ngsi-ld/v1/: entities, attributes, batch
+// operations, queries with q and geo-queries, types, attributes, hosted @contexts.
+#include <charconv>
+#include <regex>
+
+#include "api/api.h"
+#include "api/errors.h"
+#include "api/json_body.h"
+#include "context/broker.h"
+#include "core/log.h"
+
+namespace ioc::api {
+
+using auth::Permission;
+using auth::Principal;
+using context::TermMap;
+using net::Request;
+using net::Response;
+using net::http::status;
+using net::http::verb;
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kEntityBody = 1024 * 1024;
+constexpr size_t kBatchBody = 32 * 1024 * 1024;
+constexpr size_t kMaxLimit = 1000;
+constexpr const char* kErrors = "https://uri.etsi.org/ngsi-ld/errors/";
+
+//! NGSI-LD ProblemDetails. Messages may start with the NGSI-LD error name ("AlreadyExists: …").
+Response ldError(status st, std::string type, std::string detail, const Request& req) {
+  static const char* kKnown[] = {"BadRequestData",      "InvalidRequest",  "AlreadyExists",
+                                 "ResourceNotFound",    "OperationNotSupported", "TooManyResults",
+                                 "LdContextNotAvailable", "InvalidContext", "InternalError"};
+  for (const char* k : kKnown) {
+    std::string prefix = std::string(k) + ": ";
+    if (detail.rfind(prefix, 0) == 0) {
+      type = k == std::string("InvalidContext") ? "BadRequestData" : k;
+      detail = detail.substr(prefix.size());
+      break;
+    }
+  }
+  json body = {{"type", kErrors + type},
+               {"title", type},
+               {"status", static_cast<int>(st)},
+               {"detail", detail},
+               {"instance", req.path},
+               {"request_id", req.request_id}};
+  Response r = jsonResponse(body, st);
+  r.content_type = "application/json";
+  return r;
+}
+
+Response ldError(const core::Error& e, const Request& req) {
+  switch (e.code) {
+    case core::Errc::kNotFound: return ldError(status::not_found, "ResourceNotFound", e.message, req);
+    case core::Errc::kAlreadyExists:
+    case core::Errc::kConflict: return ldError(status::conflict, "AlreadyExists", e.message, req);
+    case core::Errc::kMalformedInput: return ldError(status::bad_request, "InvalidRequest", e.message, req);
+    case core::Errc::kInvalidArgument: return ldError(status::bad_request, "BadRequestData", e.message, req);
+    case core::Errc::kUnsupportedMediaType:
+      return ldError(status::unsupported_media_type, "InvalidRequest", e.message, req);
+    case core::Errc::kUnavailable:
+      return ldError(status::service_unavailable, "LdContextNotAvailable", e.message, req);
+    case core::Errc::kForbidden: return ldError(status::forbidden, "OperationNotSupported", e.message, req);
+    default: return ldError(status::internal_server_error, "InternalError", "", req);
+  }
+}
+
+//! The ProblemDetails of one failed item inside a 207 batch answer.
+json ldErrorJson(const core::Error& e) {
+  Request dummy;
+  json j = json::parse(ldError(e, dummy).body);
+  j.erase("instance");
+  j.erase("request_id");
+  return j;
+}
+
+context::Visibility visibility(const Principal& who) { return context::Visibility{who.unit_code}; }
+
+std::string lowerMediaType(std::string_view header) {
+  std::string base(header.substr(0, header.find(';')));
+  while (!base.empty() && base.back() == ' ') base.pop_back();
+  for (char& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return base;
+}
+
+//! The request's @context: from the body (application/ld+json) or the Link header.
+core::Result<std::shared_ptr<const TermMap>> requestTerms(const ApiServices& s, const Request& req,
+                                                          const json* body) {
+  const std::string type = lowerMediaType(req.header(net::http::field::content_type));
+  if (body && type == "application/ld+json") {
+    const json* obj = body->is_array() ? (body->empty() ? nullptr : &(*body)[0]) : body;
+    if (!obj || !obj->is_object() || !obj->contains("@context")) {
+      return core::makeError(core::Errc::kInvalidArgument,
+                             "BadRequestData: application/ld+json bodies must carry @context");
+    }
+    return s.contexts->resolve((*obj)["@context"]);
+  }
+  if (body && body->is_object() && body->contains("@context")) {
+    return core::makeError(core::Errc::kInvalidArgument,
+                           "BadRequestData: @context in an application/json body; use "
+                           "application/ld+json or a Link header");
+  }
+  return s.contexts->resolveLink(req.header(net::http::field::link));
+}
+
+//! Parses a JSON body (object or array) after checking the media type.
+core::Result<json> ldBody(const Request& req, bool array) {
+  const std::string type = lowerMediaType(req.header(net::http::field::content_type));
+  if (type != "application/json" && type != "application/ld+json") {
+    return core::makeError(core::Errc::kUnsupportedMediaType,
+                           "send application/json or application/ld+json");
+  }
+  const std::string& body = req.raw.body();
+  if (body.empty()) return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: empty body");
+  if (jsonDepth(body, 64) > 64) {
+    return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: JSON nested too deeply");
+  }
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: malformed JSON");
+  if (array ? !j.is_array() : !j.is_object()) {
+    return core::makeError(core::Errc::kMalformedInput,
+                           array ? "InvalidRequest: expected a JSON array" : "InvalidRequest: expected a JSON object");
+  }
+  return j;
+}
+
+//! Sets the response representation: @context in the body for ld+json, else a Link header.
+Response ldResponse(json body, const TermMap& terms, const Request& req, status st = status::ok) {
+  std::string accept(req.header(net::http::field::accept));
+  const bool ld = accept.find("application/ld+json") != std::string::npos &&
+                  accept.find("application/json") == std::string::npos;
+  if (ld) {
+    auto add = [&](json& e) { e["@context"] = terms.source(); };
+    if (body.is_array()) {
+      for (auto& e : body) add(e);
+    } else {
+      add(body);
+    }
+  }
+  Response r = jsonResponse(body, st);
+  r.content_type = ld ? "application/ld+json" : "application/json";
+  if (!ld) {
+    const std::string url = terms.linkUrl().empty() ? std::string(context::kCoreContextUrl) : terms.linkUrl();
+    r.headers.emplace_back("Link", "<" + url +
+                                       ">; rel=\"http://www.w3.org/ns/json-ld#context\"; "
+                                       "type=\"application/ld+json\"");
+  }
+  return r;
+}
+
+bool hasOption(const Request& req, std::string_view option) {
+  for (const char* name : {"options", "format"}) {
+    auto v = req.queryParam(name);
+    if (!v) continue;
+    std::string_view s = *v;
+    while (!s.empty()) {
+      size_t c = s.find(',');
+      if (s.substr(0, c) == option) return true;
+      s = c == std::string_view::npos ? std::string_view() : s.substr(c + 1);
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t c = s.find(',', start);
+    if (c == std::string::npos) c = s.size();
+    if (c > start) out.push_back(s.substr(start, c - start));
+    start = c + 1;
+  }
+  return out;
+}
+
+context::RenderOptions renderOptions(const Request& req, const TermMap& terms,
+                                     std::unordered_set<std::string>& attrs_storage) {
+  context::RenderOptions o;
+  o.key_values = hasOption(req, "keyValues") || hasOption(req, "simplified");
+  o.sys_attrs = hasOption(req, "sysAttrs");
+  if (auto attrs = req.queryParam("attrs")) {
+    for (const auto& a : splitList(*attrs)) attrs_storage.insert(terms.expand(a));
+    o.attrs = &attrs_storage;
+  }
+  return o;
+}
+
+Response noContent() {
+  Response r;
+  r.status = status::no_content;
+  return r;
+}
+
+//! 207 body for attribute operations: {"updated": [...], "notUpdated": [{attributeName, reason}]}.
+Response mergeOutcome(const context::MergeResult& m, const TermMap& terms) {
+  if (m.not_updated.empty()) return noContent();
+  json updated = json::array(), not_updated = json::array();
+  for (const auto& u : m.updated) updated.push_back(terms.compact(u));
+  for (const auto& n : m.not_updated) {
+    not_updated.push_back({{"attributeName", terms.compact(n.attribute)}, {"reason", n.reason}});
+  }
+  return jsonResponse({{"updated", updated}, {"notUpdated", not_updated}}, status::multi_status);
+}
+
+model::Actor actorOf(const Principal& who, const Request& req) {
+  return auth::actorFor(who, req.client_ip, req.request_id);
+}
+
+Response createEntity(const ApiServices& s, const Request& req, const Principal& who) {
+  auto body = ldBody(req, false);
+  if (!body.ok()) return ldError(body.error(), req);
+  auto terms = requestTerms(s, req, &*body);
+  if (!terms.ok()) return ldError(terms.error(), req);
+  auto entity = context::parseEntity(*body, **terms, s.clock->nowUnixMs());
+  if (!entity.ok()) return ldError(entity.error(), req);
+  const std::string id = entity->id;
+  auto created = s.broker->create(std::move(*entity), visibility(who), actorOf(who, req));
+  if (!created.ok()) return ldError(created.error(), req);
+  Response r;
+  r.status = status::created;
+  r.headers.emplace_back("Location", "/ngsi-ld/v1/entities/" + id);
+  return r;
+}
+
+Response getEntity(const ApiServices& s, const Request& req, const Principal& who) {
+  auto terms = requestTerms(s, req, nullptr);
+  if (!terms.ok()) return ldError(terms.error(), req);
+  const std::string id(req.param("entityId"));
+  if (!context::isValidEntityId(id)) return ldError(status::bad_request, "BadRequestData", "entity id must be a URI", req);
+  auto e = s.broker->get(id, visibility(who));
+  if (!e) return ldError(status::not_found, "ResourceNotFound", "no entity " + id, req);
+  std::unordered_set<std::string> attrs;
+  auto opts = renderOptions(req, **terms, attrs);
+  return ldResponse(context::renderEntity(*e, **terms, opts), **terms, req);
+}
+
+Response queryEntities(const ApiServices& s, const Request& req, const Principal& who) {
+  auto terms = requestTerms(s, req, nullptr);
+  if (!terms.ok()) return ldError(terms.error(), req);
+  const TermMap& t = **terms;
+  context::EntityQuery q;
+  if (auto v = req.queryParam("type")) {
+    for (const auto& type : splitList(*v)) q.types.push_back(t.expand(type));
+  }
+  if (auto v = req.queryParam("id")) q.ids = splitList(*v);
+  if (auto v = req.queryParam("idPattern")) {
+    if (v->size() > 256) return ldError(status::bad_request, "BadRequestData", "idPattern too long", req);
+    try {
+      std::regex check(*v, std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+      return ldError(status::bad_request, "BadRequestData", "idPattern is not a valid regular expression", req);
+    }
+    q.id_pattern = *v;
+  }
+  if (auto v = req.queryParam("q")) {
+    auto parsed = ngsild::parseQuery(*v, [&t](std::string_view term) { return t.expand(term); });
+    if (!parsed.ok()) return ldError(status::bad_request, "BadRequestData", parsed.error().message, req);
+    q.q = *parsed;
+  }
+  if (auto v = req.queryParam("attrs")) {
+    for (const auto& a : splitList(*v)) q.attrs.insert(t.expand(a));
+  }
+  auto georel = req.queryParam("georel");
+  auto geometry = req.queryParam("geometry");
+  auto coordinates = req.queryParam("coordinates");
+  if (georel || geometry || coordinates) {
+    if (!georel || !geometry || !coordinates) {
+      return ldError(status::bad_request, "BadRequestData",
+                     "geo-queries need georel, geometry and coordinates together", req);
+    }
+    auto rel = ngsild::geo::parseGeoRel(*georel);
+    if (!rel.ok()) return ldError(status::bad_request, "BadRequestData", rel.error().message, req);
+    auto geom = ngsild::geo::parseQueryGeometry(*geometry, *coordinates);
+    if (!geom.ok()) return ldError(status::bad_request, "BadRequestData", geom.error().message, req);
+    context::GeoFilter f{*rel, std::move(*geom), t.expand(req.queryParam("geoproperty").value_or("location"))};
+    q.geo = std::move(f);
+  }
+  if (q.types.empty() && q.ids.empty() && !q.id_pattern && !q.q && q.attrs.empty() && !q.geo) {
+    return ldError(status::bad_request, "BadRequestData",
+                   "give at least one of type, id, idPattern, q, attrs or a geo-query", req);
+  }
+  for (auto [name, target, max] : {std::tuple{"limit", &q.limit, kMaxLimit},
+                                   std::tuple{"offset", &q.offset, size_t{1} << 40}}) {
+    auto v = req.queryParam(name);
+    if (!v) continue;
+    size_t n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || p != v->data() + v->size()) {
+      return ldError(status::bad_request, "BadRequestData", std::string(name) + " must be a whole number", req);
+    }
+    if (n > max) {
+      return ldError(status::forbidden, "TooManyResults",
+                     "limit may be at most " + std::to_string(kMaxLimit), req);
+    }
+    *target = n;
+  }
+  auto page = s.broker->query(q, visibility(who));
+  std::unordered_set<std::string> attrs;
+  auto opts = renderOptions(req, t, attrs);
+  json out = json::array();
+  for (const auto& e : page.items) out.push_back(context::renderEntity(*e, t, opts));
+  Response r = ldResponse(std::move(out), t, req);
+  if (req.queryParam("count").value_or("") == "true") {
+    r.headers.emplace_back("NGSILD-Results-Count", std::to_string(page.total));
+  }
+  return r;
+}
+
+Response mergeAttrs(const ApiServices& s, const Request& req, const Principal& who,
+                    context::MergeMode mode) {
+  auto body = ldBody(req, false);
+  if (!body.ok()) return ldError(body.error(), req);
+  auto terms = requestTerms(s, req, &*body);
+  if (!terms.ok()) return ldError(terms.error(), req);
+  auto attrs = context::parseAttributes(*body, **terms, s.clock->nowUnixMs());
+  if (!attrs.ok()) return ldError(attrs.error(), req);
+  if (attrs->empty()) return ldError(status::bad_request, "BadRequestData", "no attributes given", req);
+  if (mode == context::MergeMode::kAppend && hasOption(req, "noOverwrite")) {
+    mode = context::MergeMode::kAppendNoOverwrite;
+  }
+  auto result = s.broker->mergeAttrs(std::string(req.param("entityId")), *attrs, mode,
+                                     visibility(who), actorOf(who, req));
+  if (!result.ok()) return ldError(result.error(), req);
+  if (mode == context::MergeMode::kUpdateExisting && result->updated.empty()) {
+    // v1.6: updating only attributes that do not exist answers 207 (none updated)
+    return mergeOutcome(*result, **terms);
+  }
+  return mergeOutcome(*result, **terms);
+}
+
+Response patchAttr(const ApiServices& s, const Request& req, const Principal& who) {
+  auto body = ldBody(req, false);
+  if (!body.ok()) return ldError(body.error(), req);
+  auto terms = requestTerms(s, req, &*body);
+  if (!terms.ok()) return ldError(terms.error(), req);
+  const std::string attr = (*terms)->expand(req.param("attrId"));
+  auto st = s.broker->patchAttr(std::string(req.param("entityId")), attr, *body, **terms,
+                                visibility(who), actorOf(who, req));
+  return st.ok() ? noContent() : ldError(st.error(), req);
+}
+
+Response deleteAttr(const ApiServices& s, const Request& req, const Principal& who) {
+  auto terms = requestTerms(s, req, nullptr);
+  if (!terms.ok()) return ldError(terms.error(), req);
+  const std::string attr = (*terms)->expand(req.param("attrId"));
+  const bool all = req.queryParam("deleteAll").value_or("") == "true";
+  auto st = s.broker->deleteAttr(std::string(req.param("entityId")), attr,
+                                 req.queryParam("datasetId").value_or(""), all, visibility(who),
+                                 actorOf(who, req));
+  return st.ok() ? noContent() : ldError(st.error(), req);
+}
+
+//! 201 with the ids when everything was created, 204 when everything was updated, else 207.
+Response batchOutcome(const std::vector<context::BatchItem>& items, bool create_style) {
+  json success = json::array(), errors = json::array();
+  bool all_created = true;
+  for (const auto& i : items) {
+    if (i.error) {
+      errors.push_back({{"entityId", i.id}, {"error", ldErrorJson(*i.error)}});
+    } else {
+      success.push_back(i.id);
+      all_created = all_created && i.created;
+    }
+  }
+  if (!errors.empty()) {
+    return jsonResponse({{"success", success}, {"errors", errors}}, status::multi_status);
+  }
+  if (create_style || (all_created && !items.empty())) return jsonResponse(success, status::created);
+  return noContent();
+}
+
+Response batchOperation(const ApiServices& s, const Request& req, const Principal& who,
+                        std::string_view op) {
+  auto body = ldBody(req, true);
+  if (!body.ok()) return ldError(body.error(), req);
+  if (body->empty()) return ldError(status::bad_request, "BadRequestData", "empty batch", req);
+  if (body->size() > 10000) return ldError(status::bad_request, "BadRequestData", "at most 10000 entities per batch", req);
+  if (op == "delete") {
+    std::vector<std::string> ids;
+    for (const auto& id : *body) {
+      if (!id.is_string()) return ldError(status::bad_request, "BadRequestData", "delete takes an array of ids", req);
+      ids.push_back(id.get<std::string>());
+    }
+    return batchOutcome(s.broker->batchDelete(ids, visibility(who), actorOf(who, req)), false);
+  }
+  const std::string type = lowerMediaType(req.header(net::http::field::content_type));
+  std::shared_ptr<const TermMap> link_terms;
+  if (type != "application/ld+json") {
+    auto t = s.contexts->resolveLink(req.header(net::http::field::link));
+    if (!t.ok()) return ldError(t.error(), req);
+    link_terms = *t;
+  }
+  const int64_t now = s.clock->nowUnixMs();
+  std::vector<core::Result<context::Entity>> entities;
+  entities.reserve(body->size());
+  for (const auto& item : *body) {
+    std::shared_ptr<const TermMap> terms = link_terms;
+    if (!terms) {
+      if (!item.is_object() || !item.contains("@context")) {
+        entities.emplace_back(core::makeError(core::Errc::kInvalidArgument, "BadRequestData: missing @context"));
+        continue;
+      }
+      auto t = s.contexts->resolve(item["@context"]);
+      if (!t.ok()) {
+        entities.emplace_back(t.error());
+        continue;
+      }
+      terms = *t;
+    } else if (item.is_object() && item.contains("@context")) {
+      entities.emplace_back(core::makeError(core::Errc::kInvalidArgument,
+                                            "BadRequestData: @context in an application/json body"));
+      continue;
+    }
+    entities.push_back(context::parseEntity(item, *terms, now));
+  }
+  using Kind = context::Broker::BatchKind;
+  Kind kind = Kind::kCreate;
+  if (op == "upsert") kind = hasOption(req, "update") ? Kind::kUpsertUpdate : Kind::kUpsertReplace;
+  if (op == "update") kind = hasOption(req, "noOverwrite") ? Kind::kUpdateNoOverwrite : Kind::kUpdate;
+  auto items = s.broker->batch(kind, std::move(entities), visibility(who), actorOf(who, req));
+  // A batch error for an unparseable entity has no id: take it from the input when possible.
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].id.empty() && (*body)[i].is_object() && (*body)[i].contains("id") && (*body)[i]["id"].is_string()) {
+      items[i].id = (*body)[i]["id"].get<std::string>();
+    }
+  }
+  return batchOutcome(items, op == "create");
+}
+
+Response typeList(const ApiServices& s, const Request& req, const Principal& who) {
+  auto terms = requestTerms(s, req, nullptr);
+  if (!terms.ok()) return ldError(terms.error(), req);
+  json list = json::array();
+  for (const auto& t : s.broker->types(visibility(who))) list.push_back((*terms)->compact(t));
+  return ldResponse({{"id", "urn:ngsi-ld:EntityTypeList:" + req.request_id},
+                     {"type", "EntityTypeList"},
+                     {"typeList", list}},
+                    **terms, req);
+}
+
+Response attributeList(const ApiServices& s, const Request& req, const Principal& who) {
+  auto terms = requestTerms(s, req, nullptr);
+  if (!terms.ok()) return ldError(terms.error(), req);
+  json list = json::array();
+  for (const auto& a : s.broker->attributes(visibility(who))) list.push_back((*terms)->compact(a));
+  return ldResponse({{"id", "urn:ngsi-ld:EntityAttributeList:" + req.request_id},
+                     {"type", "EntityAttributeList"},
+                     {"attributeList", list}},
+                    **terms, req);
+}
+
+}  // namespace
+
+void addNgsiLdRoutes(Api& api) {
+  const ApiServices* s = &api.services();
+  const std::string base = "/ngsi-ld/v1";
+  api.add({verb::post, base + "/entities", Permission::kIngest, Exec::kWorker, kEntityBody,
+           "NGSI-LD: create an entity"},
+          [s](const Request& r, const Principal* w) { return createEntity(*s, r, *w); });
+  api.add({verb::get, base + "/entities", Permission::kContextRead, Exec::kWorker, 0,
+           "NGSI-LD: query entities (type, id, idPattern, attrs, q, geo-query, limit, offset, count)"},
+          [s](const Request& r, const Principal* w) { return queryEntities(*s, r, *w); });
+  api.add({verb::get, base + "/entities/{entityId}", Permission::kContextRead, Exec::kInline, 0,
+           "NGSI-LD: retrieve an entity (options=keyValues,sysAttrs; attrs)"},
+          [s](const Request& r, const Principal* w) { return getEntity(*s, r, *w); });
+  api.add({verb::delete_, base + "/entities/{entityId}", Permission::kIngest, Exec::kWorker, 0,
+           "NGSI-LD: delete an entity"},
+          [s](const Request& r, const Principal* w) {
+            auto st = s->broker->remove(std::string(r.param("entityId")), visibility(*w), actorOf(*w, r));
+            return st.ok() ? noContent() : ldError(st.error(), r);
+          });
+  api.add({verb::post, base + "/entities/{entityId}/attrs", Permission::kIngest, Exec::kWorker,
+           kEntityBody, "NGSI-LD: append attributes (options=noOverwrite)"},
+          [s](const Request& r, const Principal* w) {
+            return mergeAttrs(*s, r, *w, context::MergeMode::kAppend);
+          });
+  api.add({verb::patch, base + "/entities/{entityId}/attrs", Permission::kIngest, Exec::kWorker,
+           kEntityBody, "NGSI-LD: update existing attributes"},
+          [s](const Request& r, const Principal* w) {
+            return mergeAttrs(*s, r, *w, context::MergeMode::kUpdateExisting);
+          });
+  api.add({verb::patch, base + "/entities/{entityId}/attrs/{attrId}", Permission::kIngest,
+           Exec::kWorker, kEntityBody, "NGSI-LD: partial attribute update"},
+          [s](const Request& r, const Principal* w) { return patchAttr(*s, r, *w); });
+  api.add({verb::delete_, base + "/entities/{entityId}/attrs/{attrId}", Permission::kIngest,
+           Exec::kWorker, 0, "NGSI-LD: delete an attribute (datasetId, deleteAll)"},
+          [s](const Request& r, const Principal* w) { return deleteAttr(*s, r, *w); });
+  for (const char* op : {"create", "upsert", "update", "delete"}) {
+    api.add({verb::post, base + "/entityOperations/" + op, Permission::kIngest, Exec::kWorker,
+             kBatchBody, std::string("NGSI-LD: batch ") + op},
+            [s, op](const Request& r, const Principal* w) { return batchOperation(*s, r, *w, op); });
+  }
+  api.add({verb::get, base + "/types", Permission::kContextRead, Exec::kWorker, 0,
+           "NGSI-LD: entity types"},
+          [s](const Request& r, const Principal* w) { return typeList(*s, r, *w); });
+  api.add({verb::get, base + "/attributes", Permission::kContextRead, Exec::kWorker, 0,
+           "NGSI-LD: attribute names"},
+          [s](const Request& r, const Principal* w) { return attributeList(*s, r, *w); });
+  api.add({verb::post, base + "/jsonldContexts", Permission::kIngest, Exec::kWorker, kEntityBody,
+           "NGSI-LD: host an @context document"},
+          [s](const Request& r, const Principal*) {
+            auto body = ldBody(r, false);
+            if (!body.ok()) return ldError(body.error(), r);
+            std::string host(r.header(net::http::field::host));
+            auto h = s->contexts->host(*body, "http://" + (host.empty() ? "localhost" : host),
+                                       s->clock->nowUnixMs());
+            if (!h.ok()) return ldError(h.error(), r);
+            Response out;
+            out.status = status::created;
+            out.headers.emplace_back("Location", "/ngsi-ld/v1/jsonldContexts/" + h->id);
+            return out;
+          });
+  api.add({verb::get, base + "/jsonldContexts", Permission::kPublic, Exec::kInline, 0,
+           "NGSI-LD: hosted and cached @context URLs"},
+          [s](const Request&, const Principal*) {
+            json urls = json::array();
+            for (const auto& h : s->contexts->list()) urls.push_back(h.url);
+            return jsonResponse(urls);
+          });
+  api.add({verb::get, base + "/jsonldContexts/{contextId}", Permission::kPublic, Exec::kInline, 0,
+           "NGSI-LD: one hosted @context"},
+          [s](const Request& r, const Principal*) {
+            auto h = s->contexts->get(std::string(r.param("contextId")));
+            if (!h) return ldError(status::not_found, "ResourceNotFound", "no such @context", r);
+            Response out = jsonResponse(h->document);
+            out.content_type = "application/ld+json";
+            return out;
+          });
+  api.add({verb::delete_, base + "/jsonldContexts/{contextId}", Permission::kIngest,
+           Exec::kWorker, 0, "NGSI-LD: remove a hosted @context"},
+          [s](const Request& r, const Principal*) {
+            return s->contexts->remove(std::string(r.param("contextId")))
+                       ? noContent()
+                       : ldError(status::not_found, "ResourceNotFound", "no such @context", r);
+          });
+}
+
+}  // namespace ioc::api

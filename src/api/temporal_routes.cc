@@ -1,0 +1,242 @@
+// NGSI-LD temporal API (ETSI GS CIM 009 §6.18–6.19): the history of numeric attributes, raw or
+// aggregated per period, answered from the time-series points the broker records on every
+// update.
+#include <charconv>
+#include <cmath>
+#include <map>
+
+#include "api/api.h"
+#include "api/errors.h"
+#include "context/broker.h"
+
+namespace ioc::api {
+
+using auth::Permission;
+using auth::Principal;
+using net::Request;
+using net::Response;
+using net::http::status;
+using net::http::verb;
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxPoints = 100000;
+
+Response temporalError(std::string type, status st, const std::string& detail, const Request& req) {
+  Response r = jsonResponse({{"type", "https://uri.etsi.org/ngsi-ld/errors/" + type},
+                             {"title", type},
+                             {"status", static_cast<int>(st)},
+                             {"detail", detail},
+                             {"instance", req.path},
+                             {"request_id", req.request_id}},
+                            st);
+  return r;
+}
+
+//! ISO 8601 duration (PnW, PnDTnHnMnS; no months or years, whose length varies) → ms; 0 = none.
+std::optional<int64_t> parseDuration(std::string_view s) {
+  if (s.size() < 2 || s[0] != 'P') return std::nullopt;
+  int64_t total = 0;
+  bool in_time = false, any = false;
+  size_t i = 1;
+  while (i < s.size()) {
+    if (s[i] == 'T') {
+      in_time = true;
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == start || i >= s.size()) return std::nullopt;
+    int64_t n = 0;
+    std::from_chars(s.data() + start, s.data() + i, n);
+    if (n > 100000) return std::nullopt;
+    const char unit = s[i++];
+    int64_t ms = 0;
+    if (!in_time && unit == 'W') ms = 7 * 86400000LL;
+    else if (!in_time && unit == 'D') ms = 86400000LL;
+    else if (in_time && unit == 'H') ms = 3600000LL;
+    else if (in_time && unit == 'M') ms = 60000LL;
+    else if (in_time && unit == 'S') ms = 1000LL;
+    else return std::nullopt;
+    total += n * ms;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return total;
+}
+
+struct TemporalQuery {
+  int64_t from = INT64_MIN;
+  int64_t to = INT64_MAX;
+  size_t last_n = 0;
+  std::vector<std::string> aggr;  //!< totalCount, sum, avg, min, max
+  int64_t period_ms = 0;
+  bool temporal_values = false;
+};
+
+std::optional<std::string> readTemporal(const Request& req, TemporalQuery& t) {
+  auto timerel = req.queryParam("timerel");
+  auto time_at = req.queryParam("timeAt");
+  auto end_at = req.queryParam("endTimeAt");
+  if (timerel) {
+    if (!time_at) return "timerel needs timeAt";
+    auto at = context::parseDateTime(*time_at);
+    if (!at.ok()) return "timeAt: " + at.error().message;
+    if (*timerel == "before") {
+      t.to = *at;
+    } else if (*timerel == "after") {
+      t.from = *at;
+    } else if (*timerel == "between") {
+      if (!end_at) return "timerel=between needs endTimeAt";
+      auto end = context::parseDateTime(*end_at);
+      if (!end.ok()) return "endTimeAt: " + end.error().message;
+      if (*end <= *at) return "endTimeAt must be after timeAt";
+      t.from = *at;
+      t.to = *end;
+    } else {
+      return "timerel must be before, after or between";
+    }
+  } else if (time_at || end_at) {
+    return "timeAt and endTimeAt need timerel";
+  }
+  if (auto n = req.queryParam("lastN")) {
+    size_t v = 0;
+    auto [p, ec] = std::from_chars(n->data(), n->data() + n->size(), v);
+    if (ec != std::errc() || p != n->data() + n->size() || v == 0 || v > kMaxPoints) {
+      return "lastN must be a whole number from 1 to 100000";
+    }
+    t.last_n = v;
+  }
+  auto options = req.queryParam("options").value_or("") + "," + req.queryParam("format").value_or("");
+  t.temporal_values = options.find("temporalValues") != std::string::npos;
+  if (auto methods = req.queryParam("aggrMethods")) {
+    std::string_view m = *methods;
+    while (!m.empty()) {
+      size_t c = m.find(',');
+      std::string one(m.substr(0, c));
+      m = c == std::string_view::npos ? std::string_view() : m.substr(c + 1);
+      if (one != "totalCount" && one != "sum" && one != "avg" && one != "min" && one != "max") {
+        return "aggrMethods supports totalCount, sum, avg, min and max (got " + one + ")";
+      }
+      t.aggr.push_back(one);
+    }
+    if (t.aggr.empty()) return "aggrMethods is empty";
+    if (auto d = req.queryParam("aggrPeriodDuration")) {
+      auto ms = parseDuration(*d);
+      if (!ms) return "aggrPeriodDuration must be an ISO 8601 duration such as PT1H or P1D";
+      t.period_ms = *ms;
+    }
+  } else if (options.find("aggregatedValues") != std::string::npos) {
+    return "options=aggregatedValues needs aggrMethods";
+  }
+  return std::nullopt;
+}
+
+//! [[value, start, end], …] per method, buckets aligned to the epoch (UTC).
+json aggregate(const std::vector<model::Point>& points, const TemporalQuery& t) {
+  struct Bucket {
+    int64_t count = 0;
+    double sum = 0, min = INFINITY, max = -INFINITY;
+  };
+  std::map<int64_t, Bucket> buckets;
+  int64_t first = points.empty() ? 0 : points.front().at_ms;
+  int64_t last = points.empty() ? 0 : points.back().at_ms;
+  for (const auto& p : points) {
+    int64_t key = t.period_ms > 0 ? (p.at_ms >= 0 ? p.at_ms / t.period_ms : (p.at_ms - t.period_ms + 1) / t.period_ms) * t.period_ms
+                                  : (t.from != INT64_MIN ? t.from : first);
+    Bucket& b = buckets[key];
+    ++b.count;
+    b.sum += p.value;
+    b.min = std::min(b.min, p.value);
+    b.max = std::max(b.max, p.value);
+  }
+  json out = {{"type", "Property"}};
+  for (const auto& m : t.aggr) out[m] = json::array();
+  for (const auto& [start, b] : buckets) {
+    int64_t end = t.period_ms > 0 ? start + t.period_ms : (t.to != INT64_MAX ? t.to : last + 1);
+    const std::string s = core::formatRfc3339(start), e = core::formatRfc3339(end);
+    for (const auto& m : t.aggr) {
+      json v;
+      if (m == "totalCount") v = b.count;
+      if (m == "sum") v = b.sum;
+      if (m == "avg") v = b.sum / static_cast<double>(b.count);
+      if (m == "min") v = b.min;
+      if (m == "max") v = b.max;
+      out[m].push_back(json::array({v, s, e}));
+    }
+  }
+  return out;
+}
+
+json rawValues(const std::vector<model::Point>& points, bool temporal_values) {
+  if (temporal_values) {
+    json values = json::array();
+    for (const auto& p : points) values.push_back(json::array({p.value, core::formatRfc3339(p.at_ms)}));
+    return {{"type", "Property"}, {"values", values}};
+  }
+  json out = json::array();
+  for (const auto& p : points) {
+    out.push_back({{"type", "Property"}, {"value", p.value}, {"observedAt", core::formatRfc3339(p.at_ms)}});
+  }
+  return out;
+}
+
+Response temporalEntity(const ApiServices& s, const Request& req, const Principal& who) {
+  auto terms = s.contexts->resolveLink(req.header(net::http::field::link));
+  if (!terms.ok()) return temporalError("LdContextNotAvailable", status::service_unavailable, terms.error().message, req);
+  const std::string id(req.param("entityId"));
+  auto entity = s.broker->get(id, context::Visibility{who.unit_code});
+  if (!entity) return temporalError("ResourceNotFound", status::not_found, "no entity " + id, req);
+  TemporalQuery t;
+  if (auto err = readTemporal(req, t)) return temporalError("BadRequestData", status::bad_request, *err, req);
+  std::vector<std::string> attrs;
+  if (auto a = req.queryParam("attrs")) {
+    std::string_view v = *a;
+    while (!v.empty()) {
+      size_t c = v.find(',');
+      attrs.push_back((*terms)->expand(v.substr(0, c)));
+      v = c == std::string_view::npos ? std::string_view() : v.substr(c + 1);
+    }
+  }
+  storage::PointQuery pq;
+  pq.entity_id = id;
+  pq.from_ms = t.from;
+  pq.to_ms = t.to;
+  pq.limit = kMaxPoints;
+  auto points = s.store->queryPoints(pq);
+  if (!points.ok()) return errorResponse(points.error(), req);
+  std::map<std::string, std::vector<model::Point>> by_attr;
+  for (auto& p : *points) {
+    if (attrs.empty() || std::find(attrs.begin(), attrs.end(), p.attribute) != attrs.end()) {
+      by_attr[p.attribute].push_back(std::move(p));
+    }
+  }
+  json out = {{"id", id}};
+  auto types = entity->types();
+  out["type"] = types.empty() ? json("") : json((*terms)->compact(types[0]));
+  for (auto& [attr, series] : by_attr) {
+    if (t.last_n > 0 && series.size() > t.last_n) {
+      series.erase(series.begin(), series.end() - static_cast<std::ptrdiff_t>(t.last_n));
+    }
+    out[(*terms)->compact(attr)] = t.aggr.empty() ? rawValues(series, t.temporal_values) : aggregate(series, t);
+  }
+  Response r = jsonResponse(out);
+  r.headers.emplace_back("Link", "<" + ((*terms)->linkUrl().empty() ? std::string(context::kCoreContextUrl) : (*terms)->linkUrl()) +
+                                     ">; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+  return r;
+}
+
+}  // namespace
+
+void addTemporalRoutes(Api& api) {
+  const ApiServices* s = &api.services();
+  api.add({verb::get, "/ngsi-ld/v1/temporal/entities/{entityId}", Permission::kContextRead,
+           Exec::kWorker, 0,
+           "NGSI-LD temporal: history of an entity (attrs, timerel, timeAt, endTimeAt, lastN, "
+           "aggrMethods, aggrPeriodDuration, options=temporalValues)"},
+          [s](const Request& r, const Principal* w) { return temporalEntity(*s, r, *w); });
+}
+
+}  // namespace ioc::api

@@ -1,0 +1,530 @@
+#include "context/broker.h"
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "core/log.h"
+
+namespace ioc::context {
+
+using core::Errc;
+using core::makeError;
+using nlohmann::json;
+
+namespace {
+
+core::Error notFound(const std::string& id) {
+  return makeError(Errc::kNotFound, "ResourceNotFound: no entity " + id);
+}
+
+std::vector<std::pair<std::string, EntityPtr>> one(const std::string& id, EntityPtr e) {
+  return {{id, std::move(e)}};
+}
+
+const std::string& locationIri() {
+  static const std::string iri = std::string(kNgsiLdNs) + "location";
+  return iri;
+}
+
+//! The geometry of a GeoProperty attribute (its default instance).
+std::optional<ngsild::geo::Geometry> geometryOf(const Entity& e, const std::string& attr) {
+  auto it = e.doc.find(attr);
+  if (it == e.doc.end()) return std::nullopt;
+  const json& inst = it->is_array() ? (*it)[0] : *it;
+  if (!inst.is_object() || inst.value("type", "") != "GeoProperty" || !inst.contains("value")) {
+    return std::nullopt;
+  }
+  auto g = ngsild::geo::parseGeoJson(inst["value"]);
+  if (!g.ok()) return std::nullopt;
+  return std::move(*g);
+}
+
+//! Time-series points for the numeric Property instances of `names` (all when empty).
+void collectPoints(const Entity& e, const std::vector<std::string>* names, int64_t now_ms,
+                   std::vector<model::Point>& out) {
+  auto add = [&](const std::string& name, const json& inst) {
+    if (!inst.is_object() || !inst.contains("value") || !inst["value"].is_number()) return;
+    if (inst.value("type", "") != "Property") return;
+    int64_t at = now_ms;
+    if (auto it = inst.find("observedAt"); it != inst.end() && it->is_string()) {
+      auto parsed = parseDateTime(it->get_ref<const std::string&>());
+      if (parsed.ok()) at = *parsed;
+    }
+    out.push_back(model::Point{e.id, name, at, inst["value"].get<double>()});
+  };
+  auto each = [&](const std::string& name) {
+    auto it = e.doc.find(name);
+    if (it == e.doc.end()) return;
+    if (it->is_array()) {
+      for (const auto& inst : *it) add(name, inst);
+    } else {
+      add(name, *it);
+    }
+  };
+  if (names) {
+    for (const auto& n : *names) each(n);
+  } else {
+    for (const auto& [name, _] : e.doc.items()) {
+      if (name != "id" && name != "type") each(name);
+    }
+  }
+}
+
+}  // namespace
+
+Broker::Broker(storage::Store& store, const units::UnitCatalog& units, const core::Clock& clock)
+    : store_(store), units_(units), clock_(clock) {}
+
+core::Status Broker::load() {
+  std::unique_lock lock(mu_);
+  size_t bad = 0;
+  auto scanned = store_.scanEntities([&](model::EntityRecord&& r) {
+    auto e = fromRecord(r);
+    if (!e.ok()) {
+      ++bad;
+      return true;
+    }
+    auto ptr = std::make_shared<const Entity>(std::move(*e));
+    for (const auto& t : ptr->types()) by_type_[t].insert(ptr->id);
+    entities_[ptr->id] = std::move(ptr);
+    return true;
+  });
+  if (!scanned.ok()) return scanned;
+  core::logInfo("entities loaded", {{"count", static_cast<int64_t>(entities_.size())},
+                                    {"unreadable", static_cast<int64_t>(bad)}});
+  return core::Status::success();
+}
+
+size_t Broker::size() const {
+  std::shared_lock lock(mu_);
+  return entities_.size();
+}
+
+bool Broker::visible(const Entity& e, const Visibility& who) const {
+  if (who.unit_code.empty()) return true;
+  return !e.unit_code.empty() && units_.isWithin(e.unit_code, who.unit_code);
+}
+
+void Broker::publish(const std::string& id, EntityPtr next) {
+  auto it = entities_.find(id);
+  if (it != entities_.end()) {
+    for (const auto& t : it->second->types()) {
+      auto bt = by_type_.find(t);
+      if (bt != by_type_.end()) {
+        bt->second.erase(id);
+        if (bt->second.empty()) by_type_.erase(bt);
+      }
+    }
+  }
+  if (!next) {
+    if (it != entities_.end()) entities_.erase(it);
+    return;
+  }
+  for (const auto& t : next->types()) by_type_[t].insert(id);
+  entities_[id] = std::move(next);
+}
+
+std::future<core::Status> Broker::persist(std::vector<std::pair<std::string, EntityPtr>> changes,
+                                          model::AuditEntry audit,
+                                          std::vector<model::Point> points) {
+  auto done = std::make_shared<std::promise<core::Status>>();
+  auto result = done->get_future();
+  submit(std::move(changes), std::move(audit), std::move(points),
+         [done](core::Status s) { done->set_value(std::move(s)); });
+  return result;
+}
+
+void Broker::submit(std::vector<std::pair<std::string, EntityPtr>> changes,
+                    std::optional<model::AuditEntry> audit, std::vector<model::Point> points,
+                    std::function<void(core::Status)> done) {
+  std::vector<std::pair<std::string, model::EntityRecord>> records;
+  records.reserve(changes.size());
+  for (const auto& [id, e] : changes) {
+    records.emplace_back(id, e ? toRecord(*e) : model::EntityRecord{id, "", "", "", 0, 0});
+  }
+  std::vector<bool> deleted;
+  for (const auto& c : changes) deleted.push_back(!c.second);
+  store_.submitWrite(
+      [records = std::move(records), deleted = std::move(deleted), audit = std::move(audit),
+       points = std::move(points)](storage::WriteTx& tx) -> core::Status {
+        for (size_t i = 0; i < records.size(); ++i) {
+          auto s = deleted[i] ? tx.deleteEntity(records[i].first) : tx.upsertEntity(records[i].second);
+          if (!s.ok()) return s;
+        }
+        if (!points.empty()) {
+          if (auto s = tx.appendPoints(points); !s.ok()) return s;
+        }
+        if (!audit) return core::Status::success();
+        auto seq = tx.appendAudit(*audit);
+        return seq.ok() ? core::Status::success() : core::Status(seq.error());
+      },
+      std::move(done));
+}
+
+void Broker::rollback(const std::vector<std::pair<std::string, EntityPtr>>& previous,
+                      const std::vector<std::pair<std::string, EntityPtr>>& written) {
+  std::unique_lock lock(mu_);
+  for (size_t i = 0; i < written.size(); ++i) {
+    auto it = entities_.find(written[i].first);
+    EntityPtr now = it == entities_.end() ? nullptr : it->second;
+    if (now == written[i].second) publish(previous[i].first, previous[i].second);
+  }
+}
+
+core::Status Broker::create(Entity entity, const Visibility& who, const model::Actor& actor) {
+  entity.unit_code = who.unit_code;
+  auto next = std::make_shared<const Entity>(std::move(entity));
+  const std::string id = next->id;
+  std::future<core::Status> done;
+  {
+    std::unique_lock lock(mu_);
+    if (entities_.count(id)) return makeError(Errc::kAlreadyExists, "AlreadyExists: " + id);
+    publish(id, next);
+    std::vector<model::Point> points;
+    collectPoints(*next, nullptr, next->created_at_ms, points);
+    done = persist(one(id, next),
+                   model::makeAuditEntry(actor, "entity.create", id, "", next->created_at_ms),
+                   std::move(points));
+  }
+  core::Status s = done.get();
+  if (!s.ok()) rollback(one(id, nullptr), one(id, next));
+  return s;
+}
+
+core::Result<MergeResult> Broker::mergeAttrs(const std::string& id, const json& attrs,
+                                             MergeMode mode, const Visibility& who,
+                                             const model::Actor& actor) {
+  MergeResult result;
+  EntityPtr before, next;
+  std::future<core::Status> done;
+  {
+    std::unique_lock lock(mu_);
+    auto it = entities_.find(id);
+    if (it == entities_.end() || !visible(*it->second, who)) return notFound(id);
+    before = it->second;
+    Entity copy = *before;
+    result = mergeAttributes(copy, attrs, mode, clock_.nowUnixMs());
+    if (result.updated.empty()) return result;  // nothing changed, nothing to store
+    next = std::make_shared<const Entity>(std::move(copy));
+    publish(id, next);
+    std::vector<model::Point> points;
+    collectPoints(*next, &result.updated, next->modified_at_ms, points);
+    done = persist(one(id, next),
+                   model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms),
+                   std::move(points));
+  }
+  core::Status s = done.get();
+  if (!s.ok()) {
+    rollback(one(id, before), one(id, next));
+    return s.error();
+  }
+  return result;
+}
+
+core::Status Broker::patchAttr(const std::string& id, const std::string& attr,
+                               const json& fragment, const TermMap& terms, const Visibility& who,
+                               const model::Actor& actor) {
+  EntityPtr before, next;
+  std::future<core::Status> done;
+  {
+    std::unique_lock lock(mu_);
+    auto it = entities_.find(id);
+    if (it == entities_.end() || !visible(*it->second, who)) return notFound(id);
+    before = it->second;
+    Entity copy = *before;
+    if (auto s = patchAttribute(copy, attr, fragment, terms, clock_.nowUnixMs()); !s.ok()) return s;
+    next = std::make_shared<const Entity>(std::move(copy));
+    publish(id, next);
+    std::vector<model::Point> points;
+    const std::vector<std::string> names{attr};
+    collectPoints(*next, &names, next->modified_at_ms, points);
+    done = persist(one(id, next),
+                   model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms),
+                   std::move(points));
+  }
+  core::Status s = done.get();
+  if (!s.ok()) rollback(one(id, before), one(id, next));
+  return s;
+}
+
+core::Status Broker::deleteAttr(const std::string& id, const std::string& attr,
+                                const std::string& dataset_id, bool all, const Visibility& who,
+                                const model::Actor& actor) {
+  EntityPtr before, next;
+  std::future<core::Status> done;
+  {
+    std::unique_lock lock(mu_);
+    auto it = entities_.find(id);
+    if (it == entities_.end() || !visible(*it->second, who)) return notFound(id);
+    before = it->second;
+    Entity copy = *before;
+    if (auto s = removeAttribute(copy, attr, dataset_id, all); !s.ok()) return s;
+    copy.modified_at_ms = clock_.nowUnixMs();
+    next = std::make_shared<const Entity>(std::move(copy));
+    publish(id, next);
+    done = persist(one(id, next), model::makeAuditEntry(actor, "entity.update", id, "",
+                                                        next->modified_at_ms));
+  }
+  core::Status s = done.get();
+  if (!s.ok()) rollback(one(id, before), one(id, next));
+  return s;
+}
+
+core::Status Broker::remove(const std::string& id, const Visibility& who,
+                            const model::Actor& actor) {
+  EntityPtr before;
+  std::future<core::Status> done;
+  {
+    std::unique_lock lock(mu_);
+    auto it = entities_.find(id);
+    if (it == entities_.end() || !visible(*it->second, who)) return notFound(id);
+    before = it->second;
+    publish(id, nullptr);
+    done = persist(one(id, nullptr),
+                   model::makeAuditEntry(actor, "entity.delete", id, "", clock_.nowUnixMs()));
+  }
+  core::Status s = done.get();
+  if (!s.ok()) rollback(one(id, before), one(id, nullptr));
+  return s;
+}
+
+std::vector<BatchItem> Broker::batch(BatchKind kind, std::vector<core::Result<Entity>> input,
+                                     const Visibility& who, const model::Actor& actor) {
+  std::vector<BatchItem> out(input.size());
+  std::vector<std::pair<std::string, EntityPtr>> previous, written;
+  std::vector<size_t> written_index;
+  std::vector<model::Point> points;
+  std::future<core::Status> done;
+  const int64_t now = clock_.nowUnixMs();
+  {
+    std::unique_lock lock(mu_);
+    std::unordered_set<std::string> seen;
+    for (size_t i = 0; i < input.size(); ++i) {
+      if (!input[i].ok()) {
+        out[i].error = input[i].error();
+        continue;
+      }
+      Entity& in = *input[i];
+      out[i].id = in.id;
+      // Points for what this request wrote: every attribute it carries.
+      std::vector<std::string> batch_names;
+      for (const auto& [name, _] : in.doc.items()) {
+        if (name != "id" && name != "type") batch_names.push_back(name);
+      }
+      if (!seen.insert(in.id).second) {
+        out[i].error = makeError(Errc::kInvalidArgument, "BadRequestData: id repeated in the batch");
+        continue;
+      }
+      auto it = entities_.find(in.id);
+      const bool exists = it != entities_.end();
+      if (exists && !visible(*it->second, who)) {
+        out[i].error = makeError(Errc::kForbidden, "entity belongs to another unit");
+        continue;
+      }
+      EntityPtr before = exists ? it->second : nullptr;
+      Entity next;
+      if (kind == BatchKind::kCreate) {
+        if (exists) {
+          out[i].error = makeError(Errc::kAlreadyExists, "AlreadyExists: " + in.id);
+          continue;
+        }
+        next = std::move(in);
+        next.unit_code = who.unit_code;
+      } else if (kind == BatchKind::kUpdate || kind == BatchKind::kUpdateNoOverwrite) {
+        if (!exists) {
+          out[i].error = notFound(in.id);
+          continue;
+        }
+        next = *before;
+        json attrs = in.doc;
+        attrs.erase("id");
+        attrs.erase("type");
+        mergeAttributes(next, attrs,
+                        kind == BatchKind::kUpdate ? MergeMode::kAppend : MergeMode::kAppendNoOverwrite,
+                        now);
+      } else if (!exists) {  // upsert of a new entity
+        next = std::move(in);
+        next.unit_code = who.unit_code;
+        out[i].created = true;
+      } else if (kind == BatchKind::kUpsertReplace) {
+        next = std::move(in);
+        next.unit_code = before->unit_code;
+        next.created_at_ms = before->created_at_ms;
+      } else {  // upsert with options=update: merge attributes
+        next = *before;
+        json attrs = in.doc;
+        attrs.erase("id");
+        attrs.erase("type");
+        mergeAttributes(next, attrs, MergeMode::kAppend, now);
+      }
+      next.modified_at_ms = now;
+      auto ptr = std::make_shared<const Entity>(std::move(next));
+      collectPoints(*ptr, batch_names.empty() ? nullptr : &batch_names, now, points);
+      previous.emplace_back(ptr->id, before);
+      written.emplace_back(ptr->id, ptr);
+      written_index.push_back(i);
+      if (kind == BatchKind::kCreate) out[i].created = true;
+      publish(ptr->id, ptr);
+    }
+    if (written.empty()) return out;
+    json detail = {{"entities", written.size()}};
+    done = persist(written, model::makeAuditEntry(actor, "entity.batch", "entities", detail.dump(), now),
+                   std::move(points));
+  }
+  core::Status s = done.get();
+  if (!s.ok()) {
+    rollback(previous, written);
+    for (size_t i : written_index) out[i].error = s.error();
+  }
+  return out;
+}
+
+std::vector<BatchItem> Broker::batchDelete(const std::vector<std::string>& ids,
+                                           const Visibility& who, const model::Actor& actor) {
+  std::vector<BatchItem> out(ids.size());
+  std::vector<std::pair<std::string, EntityPtr>> previous, written;
+  std::vector<size_t> written_index;
+  std::future<core::Status> done;
+  {
+    std::unique_lock lock(mu_);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      out[i].id = ids[i];
+      auto it = entities_.find(ids[i]);
+      if (it == entities_.end() || !visible(*it->second, who)) {
+        out[i].error = notFound(ids[i]);
+        continue;
+      }
+      previous.emplace_back(ids[i], it->second);
+      written.emplace_back(ids[i], nullptr);
+      written_index.push_back(i);
+      publish(ids[i], nullptr);
+    }
+    if (written.empty()) return out;
+    json detail = {{"entities", written.size()}};
+    done = persist(written, model::makeAuditEntry(actor, "entity.batch_delete", "entities",
+                                                  detail.dump(), clock_.nowUnixMs()));
+  }
+  core::Status s = done.get();
+  if (!s.ok()) {
+    rollback(previous, written);
+    for (size_t i : written_index) out[i].error = s.error();
+  }
+  return out;
+}
+
+void Broker::ingest(std::vector<Observation> observations, const Visibility& who,
+                    std::function<void(core::Status)> done) {
+  std::vector<std::pair<std::string, EntityPtr>> previous, written;
+  std::vector<model::Point> points;
+  const int64_t now = clock_.nowUnixMs();
+  {
+    std::unique_lock lock(mu_);
+    for (auto& obs : observations) {
+      auto it = entities_.find(obs.entity_id);
+      EntityPtr before = it == entities_.end() ? nullptr : it->second;
+      if (before && !visible(*before, who)) continue;  // not this device's to update
+      Entity next;
+      if (before) {
+        next = *before;
+      } else {
+        next.id = obs.entity_id;
+        next.unit_code = who.unit_code;
+        next.created_at_ms = now;
+        next.doc["id"] = obs.entity_id;
+        next.doc["type"] = obs.entity_type;
+      }
+      auto merged = mergeAttributes(next, obs.attrs, MergeMode::kAppend, now);
+      next.modified_at_ms = now;
+      auto ptr = std::make_shared<const Entity>(std::move(next));
+      collectPoints(*ptr, &merged.updated, now, points);
+      previous.emplace_back(obs.entity_id, before);
+      written.emplace_back(obs.entity_id, ptr);
+      publish(obs.entity_id, ptr);
+    }
+    if (written.empty()) {
+      lock.unlock();
+      if (done) done(core::Status::success());
+      return;
+    }
+    submit(written, std::nullopt, std::move(points),
+           [this, previous, written, done = std::move(done)](core::Status s) {
+             if (!s.ok()) rollback(previous, written);
+             if (done) done(std::move(s));
+           });
+  }
+}
+
+EntityPtr Broker::get(const std::string& id, const Visibility& who) const {
+  std::shared_lock lock(mu_);
+  auto it = entities_.find(id);
+  if (it == entities_.end() || !visible(*it->second, who)) return nullptr;
+  return it->second;
+}
+
+bool Broker::matchesQuery(const Entity& e, const EntityQuery& q) const {
+  if (!q.ids.empty() && std::find(q.ids.begin(), q.ids.end(), e.id) == q.ids.end()) return false;
+  if (!q.types.empty() &&
+      std::none_of(q.types.begin(), q.types.end(), [&](const std::string& t) { return e.hasType(t); })) {
+    return false;
+  }
+  if (!q.attrs.empty() &&
+      std::none_of(q.attrs.begin(), q.attrs.end(), [&](const std::string& a) { return e.doc.contains(a); })) {
+    return false;
+  }
+  if (q.q && !ngsild::matches(*q.q, e.doc)) return false;
+  if (q.geo) {
+    auto g = geometryOf(e, q.geo->geoproperty.empty() ? locationIri() : q.geo->geoproperty);
+    if (!g || !ngsild::geo::evaluate(q.geo->rel, *g, q.geo->geometry)) return false;
+  }
+  return true;
+}
+
+QueryPage Broker::query(const EntityQuery& q, const Visibility& who) const {
+  std::optional<std::regex> pattern;
+  if (q.id_pattern) pattern.emplace(*q.id_pattern, std::regex::ECMAScript);  // validated by caller
+  QueryPage page;
+  std::shared_lock lock(mu_);
+  auto consider = [&](const EntityPtr& e) {
+    if (!visible(*e, who) || !matchesQuery(*e, q)) return;
+    if (pattern && !std::regex_search(e->id, *pattern)) return;
+    if (page.total++ >= q.offset && page.items.size() < q.limit) page.items.push_back(e);
+  };
+  if (!q.ids.empty() || q.types.empty()) {
+    for (const auto& [id, e] : entities_) consider(e);
+    return page;
+  }
+  // By type: walk the ids of the requested types in id order, without duplicates.
+  std::set<std::string> ids;
+  for (const auto& t : q.types) {
+    auto it = by_type_.find(t);
+    if (it != by_type_.end()) ids.insert(it->second.begin(), it->second.end());
+  }
+  for (const auto& id : ids) consider(entities_.at(id));
+  return page;
+}
+
+std::vector<std::string> Broker::types(const Visibility& who) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [type, ids] : by_type_) {
+    if (std::any_of(ids.begin(), ids.end(), [&](const std::string& id) { return visible(*entities_.at(id), who); })) {
+      out.push_back(type);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Broker::attributes(const Visibility& who) const {
+  std::shared_lock lock(mu_);
+  std::set<std::string> names;
+  for (const auto& [id, e] : entities_) {
+    if (!visible(*e, who)) continue;
+    for (const auto& [name, _] : e->doc.items()) {
+      if (name != "id" && name != "type") names.insert(name);
+    }
+  }
+  return {names.begin(), names.end()};
+}
+
+}  // namespace ioc::context

@@ -1,0 +1,129 @@
+#pragma once
+// The context broker: the city's NGSI-LD entities in memory, durable in the store.
+// Threads: reads take a shared lock and copy out immutable EntityPtrs; writes take the exclusive
+// lock only to compute the new version and queue its durable write (so the store sees writes in
+// the order memory does), then wait for the commit without the lock. Blocking: call writes from
+// worker threads.
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "context/entity.h"
+#include "core/clock.h"
+#include "model/audit_entry.h"
+#include "ngsild/geo.h"
+#include "ngsild/query.h"
+#include "storage/store.h"
+#include "units/catalog.h"
+
+namespace ioc::context {
+
+//! Whose view: entities of this unit and below; empty unit = the whole country.
+struct Visibility {
+  std::string unit_code;
+};
+
+struct GeoFilter {
+  ngsild::geo::GeoRel rel;
+  ngsild::geo::Geometry geometry;
+  std::string geoproperty;  //!< expanded attribute name, default ngsi-ld:location
+};
+
+struct EntityQuery {
+  std::vector<std::string> types;  //!< expanded; any of them
+  std::vector<std::string> ids;
+  std::optional<std::string> id_pattern;  //!< ECMAScript regex over the id
+  std::shared_ptr<const ngsild::Query> q;
+  std::optional<GeoFilter> geo;
+  std::unordered_set<std::string> attrs;  //!< expanded; entity must have at least one
+  size_t limit = 20;
+  size_t offset = 0;
+};
+
+struct QueryPage {
+  std::vector<EntityPtr> items;
+  size_t total = 0;
+};
+
+//! Readings for one entity from a device or telemetry line: attributes already normalized and
+//! expanded (name → instance), as parseAttributes produces them.
+struct Observation {
+  std::string entity_id;
+  std::string entity_type;  //!< expanded; used when the entity does not exist yet
+  nlohmann::json attrs;
+};
+
+//! One entity's outcome in a batch operation.
+struct BatchItem {
+  std::string id;
+  bool created = false;
+  std::optional<core::Error> error;
+};
+
+class Broker {
+ public:
+  Broker(storage::Store& store, const units::UnitCatalog& units, const core::Clock& clock);
+
+  core::Status load();
+  size_t size() const;
+
+  core::Status create(Entity entity, const Visibility& who, const model::Actor& actor);
+  core::Result<MergeResult> mergeAttrs(const std::string& id, const nlohmann::json& attrs,
+                                       MergeMode mode, const Visibility& who,
+                                       const model::Actor& actor);
+  core::Status patchAttr(const std::string& id, const std::string& attr,
+                         const nlohmann::json& fragment, const TermMap& terms,
+                         const Visibility& who, const model::Actor& actor);
+  core::Status deleteAttr(const std::string& id, const std::string& attr,
+                          const std::string& dataset_id, bool all, const Visibility& who,
+                          const model::Actor& actor);
+  core::Status remove(const std::string& id, const Visibility& who, const model::Actor& actor);
+
+  enum class BatchKind { kCreate, kUpsertReplace, kUpsertUpdate, kUpdate, kUpdateNoOverwrite };
+  //! One durable commit for the whole batch; every entity gets its own outcome.
+  std::vector<BatchItem> batch(BatchKind kind, std::vector<core::Result<Entity>> entities,
+                               const Visibility& who, const model::Actor& actor);
+  std::vector<BatchItem> batchDelete(const std::vector<std::string>& ids, const Visibility& who,
+                                     const model::Actor& actor);
+  //! Telemetry path (MQTT, NDJSON): creates missing entities, merges readings, records their
+  //! time-series points, all in one durable write; `done` runs after the commit (on the store's
+  //! writer thread: hand the result on, do not block). Never blocks the caller. Readings are not
+  //! audited one by one: the device's provisioning is.
+  void ingest(std::vector<Observation> observations, const Visibility& who,
+              std::function<void(core::Status)> done);
+
+  EntityPtr get(const std::string& id, const Visibility& who) const;
+  QueryPage query(const EntityQuery& q, const Visibility& who) const;
+  std::vector<std::string> types(const Visibility& who) const;
+  std::vector<std::string> attributes(const Visibility& who) const;
+
+ private:
+  bool visible(const Entity& e, const Visibility& who) const;
+  bool matchesQuery(const Entity& e, const EntityQuery& q) const;
+  void publish(const std::string& id, EntityPtr next);
+  //! Queues the durable write of `changes` (nullptr = delete) plus one audit entry.
+  std::future<core::Status> persist(std::vector<std::pair<std::string, EntityPtr>> changes,
+                                    model::AuditEntry audit,
+                                    std::vector<model::Point> points = {});
+  void submit(std::vector<std::pair<std::string, EntityPtr>> changes,
+              std::optional<model::AuditEntry> audit, std::vector<model::Point> points,
+              std::function<void(core::Status)> done);
+  //! Restores previous versions after a failed commit (only if nobody changed them since).
+  void rollback(const std::vector<std::pair<std::string, EntityPtr>>& previous,
+                const std::vector<std::pair<std::string, EntityPtr>>& written);
+
+  storage::Store& store_;
+  const units::UnitCatalog& units_;
+  const core::Clock& clock_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, EntityPtr> entities_;
+  std::map<std::string, std::set<std::string>> by_type_;
+};
+
+}  // namespace ioc::context

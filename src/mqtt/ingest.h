@@ -1,0 +1,100 @@
+#pragma once
+// MQTT telemetry ingest: a libmosquitto client subscribed to the FIWARE IoT Agent JSON topics
+// ({prefix}/{apikey}/{device_id}/attrs). Each message is looked up in the DeviceRegistry, mapped
+// to NGSI-LD attributes (message.h) and batched (batcher.h) into the broker's async ingest.
+// Threads: one network thread of its own runs mosquitto_loop() and the message callback; the
+// batcher has another. The connection is made with connect_async and re-made after any loss with
+// an exponential back-off (0.5 s … 30 s) that stop() interrupts — libmosquitto's loop_start
+// thread sleeps through its back-off and would hold up shutdown.
+// Delivery: QoS 1 with a persistent session (clean_session = false), so the broker keeps
+// messages published while cityioc is down. libmosquitto acknowledges a message when the callback
+// returns, before the group commit: a crash can lose the readings of the last few milliseconds.
+// Lifecycle: start() → … → stop() (disconnect, end the network thread, send the pending batches
+// and wait for their commits) — before the store is flushed and closed.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "mqtt/batcher.h"
+#include "mqtt/device_registry.h"
+#include "mqtt/message.h"
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace ioc::obs {
+class Counter;
+class Gauge;
+class Histogram;
+}  // namespace ioc::obs
+
+namespace ioc::mqtt {
+
+struct MqttOptions {
+  std::string host;
+  int port = 1883;
+  std::string client_id = "cityioc";
+  int qos = 1;
+  std::string topic_prefix;
+  int keepalive_s = 30;
+  Batcher::Options batching;
+};
+
+//! Builds options from the settings: `url` is mqtt://HOST[:PORT] (IPv6 hosts bracketed).
+//! kInvalidArgument naming the setting on a bad URL, QoS, client id or prefix.
+core::Result<MqttOptions> mqttOptions(const std::string& url, const std::string& client_id,
+                                      int qos, const std::string& topic_prefix);
+
+class MqttIngest {
+ public:
+  MqttIngest(MqttOptions options, const DeviceRegistry& devices, Batcher::Sink sink,
+             const core::Clock& clock);
+  ~MqttIngest();  // stop()
+  MqttIngest(const MqttIngest&) = delete;
+  MqttIngest& operator=(const MqttIngest&) = delete;
+
+  //! Creates the client and starts connecting in the background (a broker that is down is not
+  //! an error: the client keeps retrying). Fails only on a client that cannot be created.
+  core::Status start();
+  //! Idempotent.
+  void stop();
+
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  const std::string& subscription() const { return subscription_; }
+
+  //! The message path, exposed for tests: what the network thread does with one message.
+  void handleMessage(std::string_view topic, std::string_view payload);
+
+ private:
+  struct Metrics;
+  static void onConnect(struct mosquitto* m, void* self, int rc);
+  static void onDisconnect(struct mosquitto* m, void* self, int rc);
+  static void onMessage(struct mosquitto* m, void* self, const struct mosquitto_message* msg);
+  void loop();
+  void drop(DropReason reason, const std::string& topic, const std::string& detail);
+  //! Sleeps `ms` unless stop() comes first; false if stopping.
+  bool backoff(int ms);
+
+  MqttOptions options_;
+  const DeviceRegistry& devices_;
+  const core::Clock& clock_;
+  std::string subscription_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Batcher> batcher_;
+  struct mosquitto* mosq_ = nullptr;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::atomic<bool> connected_{false};
+  std::atomic<int64_t> last_drop_log_ms_{0};
+  std::atomic<uint64_t> drops_unlogged_{0};
+};
+
+}  // namespace ioc::mqtt
