@@ -38,6 +38,7 @@ Api::Api(ApiServices services) : services_(services) {
   addIdentityRoutes(*this);
   addNgsiLdRoutes(*this);
   addTemporalRoutes(*this);
+  addTelemetryRoutes(*this);
   addDeviceRoutes(*this);
 }
 

@@ -73,6 +73,7 @@ void addSystemRoutes(Api& api);
 void addIdentityRoutes(Api& api);
 void addNgsiLdRoutes(Api& api);
 void addTemporalRoutes(Api& api);
+void addTelemetryRoutes(Api& api);
 void addDeviceRoutes(Api& api);
 
 //! JSON response helpers.

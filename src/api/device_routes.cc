@@ -35,8 +35,8 @@ Response provisionDevice(const ApiServices& s, const Request& req, const Princip
   if (!device.ok()) return errorResponse(device.error(), req);
   const std::string location = "/api/v1/devices/" + device->apikey + "/" + device->device_id;
   json out = mqtt::deviceJson(*device);
-  auto st = s.devices->provision(std::move(*device),
-                                 auth::actorFor(who, req.client_ip, req.request_id));
+  auto st =
+      s.devices->provision(std::move(*device), auth::actorFor(who, req.client_ip, req.request_id));
   if (!st.ok()) return errorResponse(st.error(), req);
   Response r = jsonResponse(out, status::created);
   r.headers.emplace_back("Location", location);
@@ -50,9 +50,9 @@ core::Result<size_t> sizeParam(const Request& req, const char* name, size_t def,
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
   if (ec != std::errc() || p != v->data() + v->size() || n > max ||
       (n == 0 && std::string_view(name) == "limit")) {
-    return core::makeError(core::Errc::kInvalidArgument, std::string(name) +
-                                                             " must be a whole number up to " +
-                                                             std::to_string(max));
+    return core::makeError(
+        core::Errc::kInvalidArgument,
+        std::string(name) + " must be a whole number up to " + std::to_string(max));
   }
   return n;
 }
@@ -98,11 +98,11 @@ void addDeviceRoutes(Api& api) {
   api.add({verb::get, "/api/v1/devices", Permission::kIngest, Exec::kWorker, 0,
            "List provisioned devices of the caller's unit (limit, offset)"},
           [s](const Request& r, const Principal* w) { return listDevices(*s, r, *w); });
-  api.add({verb::get, "/api/v1/devices/{apikey}/{deviceId}", Permission::kIngest, Exec::kInline,
-           0, "One provisioned device"},
+  api.add({verb::get, "/api/v1/devices/{apikey}/{deviceId}", Permission::kIngest, Exec::kInline, 0,
+           "One provisioned device"},
           [s](const Request& r, const Principal* w) { return getDevice(*s, r, *w); });
-  api.add({verb::delete_, "/api/v1/devices/{apikey}/{deviceId}", Permission::kIngest,
-           Exec::kWorker, 0, "Remove a provisioned device"},
+  api.add({verb::delete_, "/api/v1/devices/{apikey}/{deviceId}", Permission::kIngest, Exec::kWorker,
+           0, "Remove a provisioned device"},
           [s](const Request& r, const Principal* w) { return removeDevice(*s, r, *w); });
 }
 

@@ -29,9 +29,9 @@ constexpr const char* kErrors = "https://uri.etsi.org/ngsi-ld/errors/";
 
 //! NGSI-LD ProblemDetails. Messages may start with the NGSI-LD error name ("AlreadyExists: …").
 Response ldError(status st, std::string type, std::string detail, const Request& req) {
-  static const char* kKnown[] = {"BadRequestData",      "InvalidRequest",  "AlreadyExists",
-                                 "ResourceNotFound",    "OperationNotSupported", "TooManyResults",
-                                 "LdContextNotAvailable", "InvalidContext", "InternalError"};
+  static const char* kKnown[] = {"BadRequestData",        "InvalidRequest",        "AlreadyExists",
+                                 "ResourceNotFound",      "OperationNotSupported", "TooManyResults",
+                                 "LdContextNotAvailable", "InvalidContext",        "InternalError"};
   for (const char* k : kKnown) {
     std::string prefix = std::string(k) + ": ";
     if (detail.rfind(prefix, 0) == 0) {
@@ -40,12 +40,8 @@ Response ldError(status st, std::string type, std::string detail, const Request&
       break;
     }
   }
-  json body = {{"type", kErrors + type},
-               {"title", type},
-               {"status", static_cast<int>(st)},
-               {"detail", detail},
-               {"instance", req.path},
-               {"request_id", req.request_id}};
+  json body = {{"type", kErrors + type}, {"title", type},        {"status", static_cast<int>(st)},
+               {"detail", detail},       {"instance", req.path}, {"request_id", req.request_id}};
   Response r = jsonResponse(body, st);
   r.content_type = "application/json";
   return r;
@@ -53,17 +49,23 @@ Response ldError(status st, std::string type, std::string detail, const Request&
 
 Response ldError(const core::Error& e, const Request& req) {
   switch (e.code) {
-    case core::Errc::kNotFound: return ldError(status::not_found, "ResourceNotFound", e.message, req);
+    case core::Errc::kNotFound:
+      return ldError(status::not_found, "ResourceNotFound", e.message, req);
     case core::Errc::kAlreadyExists:
-    case core::Errc::kConflict: return ldError(status::conflict, "AlreadyExists", e.message, req);
-    case core::Errc::kMalformedInput: return ldError(status::bad_request, "InvalidRequest", e.message, req);
-    case core::Errc::kInvalidArgument: return ldError(status::bad_request, "BadRequestData", e.message, req);
+    case core::Errc::kConflict:
+      return ldError(status::conflict, "AlreadyExists", e.message, req);
+    case core::Errc::kMalformedInput:
+      return ldError(status::bad_request, "InvalidRequest", e.message, req);
+    case core::Errc::kInvalidArgument:
+      return ldError(status::bad_request, "BadRequestData", e.message, req);
     case core::Errc::kUnsupportedMediaType:
       return ldError(status::unsupported_media_type, "InvalidRequest", e.message, req);
     case core::Errc::kUnavailable:
       return ldError(status::service_unavailable, "LdContextNotAvailable", e.message, req);
-    case core::Errc::kForbidden: return ldError(status::forbidden, "OperationNotSupported", e.message, req);
-    default: return ldError(status::internal_server_error, "InternalError", "", req);
+    case core::Errc::kForbidden:
+      return ldError(status::forbidden, "OperationNotSupported", e.message, req);
+    default:
+      return ldError(status::internal_server_error, "InternalError", "", req);
   }
 }
 
@@ -76,7 +78,9 @@ json ldErrorJson(const core::Error& e) {
   return j;
 }
 
-context::Visibility visibility(const Principal& who) { return context::Visibility{who.unit_code}; }
+context::Visibility visibility(const Principal& who) {
+  return context::Visibility{who.unit_code};
+}
 
 std::string lowerMediaType(std::string_view header) {
   std::string base(header.substr(0, header.find(';')));
@@ -113,15 +117,18 @@ core::Result<json> ldBody(const Request& req, bool array) {
                            "send application/json or application/ld+json");
   }
   const std::string& body = req.raw.body();
-  if (body.empty()) return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: empty body");
+  if (body.empty())
+    return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: empty body");
   if (jsonDepth(body, 64) > 64) {
     return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: JSON nested too deeply");
   }
   json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: malformed JSON");
+  if (j.is_discarded())
+    return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: malformed JSON");
   if (array ? !j.is_array() : !j.is_object()) {
-    return core::makeError(core::Errc::kMalformedInput,
-                           array ? "InvalidRequest: expected a JSON array" : "InvalidRequest: expected a JSON object");
+    return core::makeError(
+        core::Errc::kMalformedInput,
+        array ? "InvalidRequest: expected a JSON array" : "InvalidRequest: expected a JSON object");
   }
   return j;
 }
@@ -142,7 +149,8 @@ Response ldResponse(json body, const TermMap& terms, const Request& req, status 
   Response r = jsonResponse(body, st);
   r.content_type = ld ? "application/ld+json" : "application/json";
   if (!ld) {
-    const std::string url = terms.linkUrl().empty() ? std::string(context::kCoreContextUrl) : terms.linkUrl();
+    const std::string url =
+        terms.linkUrl().empty() ? std::string(context::kCoreContextUrl) : terms.linkUrl();
     r.headers.emplace_back("Link", "<" + url +
                                        ">; rel=\"http://www.w3.org/ns/json-ld#context\"; "
                                        "type=\"application/ld+json\"");
@@ -229,7 +237,8 @@ Response getEntity(const ApiServices& s, const Request& req, const Principal& wh
   auto terms = requestTerms(s, req, nullptr);
   if (!terms.ok()) return ldError(terms.error(), req);
   const std::string id(req.param("entityId"));
-  if (!context::isValidEntityId(id)) return ldError(status::bad_request, "BadRequestData", "entity id must be a URI", req);
+  if (!context::isValidEntityId(id))
+    return ldError(status::bad_request, "BadRequestData", "entity id must be a URI", req);
   auto e = s.broker->get(id, visibility(who));
   if (!e) return ldError(status::not_found, "ResourceNotFound", "no entity " + id, req);
   std::unordered_set<std::string> attrs;
@@ -247,17 +256,20 @@ Response queryEntities(const ApiServices& s, const Request& req, const Principal
   }
   if (auto v = req.queryParam("id")) q.ids = splitList(*v);
   if (auto v = req.queryParam("idPattern")) {
-    if (v->size() > 256) return ldError(status::bad_request, "BadRequestData", "idPattern too long", req);
+    if (v->size() > 256)
+      return ldError(status::bad_request, "BadRequestData", "idPattern too long", req);
     try {
       std::regex check(*v, std::regex::ECMAScript);
     } catch (const std::regex_error&) {
-      return ldError(status::bad_request, "BadRequestData", "idPattern is not a valid regular expression", req);
+      return ldError(status::bad_request, "BadRequestData",
+                     "idPattern is not a valid regular expression", req);
     }
     q.id_pattern = *v;
   }
   if (auto v = req.queryParam("q")) {
     auto parsed = ngsild::parseQuery(*v, [&t](std::string_view term) { return t.expand(term); });
-    if (!parsed.ok()) return ldError(status::bad_request, "BadRequestData", parsed.error().message, req);
+    if (!parsed.ok())
+      return ldError(status::bad_request, "BadRequestData", parsed.error().message, req);
     q.q = *parsed;
   }
   if (auto v = req.queryParam("attrs")) {
@@ -274,8 +286,10 @@ Response queryEntities(const ApiServices& s, const Request& req, const Principal
     auto rel = ngsild::geo::parseGeoRel(*georel);
     if (!rel.ok()) return ldError(status::bad_request, "BadRequestData", rel.error().message, req);
     auto geom = ngsild::geo::parseQueryGeometry(*geometry, *coordinates);
-    if (!geom.ok()) return ldError(status::bad_request, "BadRequestData", geom.error().message, req);
-    context::GeoFilter f{*rel, std::move(*geom), t.expand(req.queryParam("geoproperty").value_or("location"))};
+    if (!geom.ok())
+      return ldError(status::bad_request, "BadRequestData", geom.error().message, req);
+    context::GeoFilter f{*rel, std::move(*geom),
+                         t.expand(req.queryParam("geoproperty").value_or("location"))};
     q.geo = std::move(f);
   }
   if (q.types.empty() && q.ids.empty() && !q.id_pattern && !q.q && q.attrs.empty() && !q.geo) {
@@ -289,7 +303,8 @@ Response queryEntities(const ApiServices& s, const Request& req, const Principal
     size_t n = 0;
     auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
     if (ec != std::errc() || p != v->data() + v->size()) {
-      return ldError(status::bad_request, "BadRequestData", std::string(name) + " must be a whole number", req);
+      return ldError(status::bad_request, "BadRequestData",
+                     std::string(name) + " must be a whole number", req);
     }
     if (n > max) {
       return ldError(status::forbidden, "TooManyResults",
@@ -317,7 +332,8 @@ Response mergeAttrs(const ApiServices& s, const Request& req, const Principal& w
   if (!terms.ok()) return ldError(terms.error(), req);
   auto attrs = context::parseAttributes(*body, **terms, s.clock->nowUnixMs());
   if (!attrs.ok()) return ldError(attrs.error(), req);
-  if (attrs->empty()) return ldError(status::bad_request, "BadRequestData", "no attributes given", req);
+  if (attrs->empty())
+    return ldError(status::bad_request, "BadRequestData", "no attributes given", req);
   if (mode == context::MergeMode::kAppend && hasOption(req, "noOverwrite")) {
     mode = context::MergeMode::kAppendNoOverwrite;
   }
@@ -368,7 +384,8 @@ Response batchOutcome(const std::vector<context::BatchItem>& items, bool create_
   if (!errors.empty()) {
     return jsonResponse({{"success", success}, {"errors", errors}}, status::multi_status);
   }
-  if (create_style || (all_created && !items.empty())) return jsonResponse(success, status::created);
+  if (create_style || (all_created && !items.empty()))
+    return jsonResponse(success, status::created);
   return noContent();
 }
 
@@ -377,11 +394,13 @@ Response batchOperation(const ApiServices& s, const Request& req, const Principa
   auto body = ldBody(req, true);
   if (!body.ok()) return ldError(body.error(), req);
   if (body->empty()) return ldError(status::bad_request, "BadRequestData", "empty batch", req);
-  if (body->size() > 10000) return ldError(status::bad_request, "BadRequestData", "at most 10000 entities per batch", req);
+  if (body->size() > 10000)
+    return ldError(status::bad_request, "BadRequestData", "at most 10000 entities per batch", req);
   if (op == "delete") {
     std::vector<std::string> ids;
     for (const auto& id : *body) {
-      if (!id.is_string()) return ldError(status::bad_request, "BadRequestData", "delete takes an array of ids", req);
+      if (!id.is_string())
+        return ldError(status::bad_request, "BadRequestData", "delete takes an array of ids", req);
       ids.push_back(id.get<std::string>());
     }
     return batchOutcome(s.broker->batchDelete(ids, visibility(who), actorOf(who, req)), false);
@@ -400,7 +419,8 @@ Response batchOperation(const ApiServices& s, const Request& req, const Principa
     std::shared_ptr<const TermMap> terms = link_terms;
     if (!terms) {
       if (!item.is_object() || !item.contains("@context")) {
-        entities.emplace_back(core::makeError(core::Errc::kInvalidArgument, "BadRequestData: missing @context"));
+        entities.emplace_back(
+            core::makeError(core::Errc::kInvalidArgument, "BadRequestData: missing @context"));
         continue;
       }
       auto t = s.contexts->resolve(item["@context"]);
@@ -410,8 +430,8 @@ Response batchOperation(const ApiServices& s, const Request& req, const Principa
       }
       terms = *t;
     } else if (item.is_object() && item.contains("@context")) {
-      entities.emplace_back(core::makeError(core::Errc::kInvalidArgument,
-                                            "BadRequestData: @context in an application/json body"));
+      entities.emplace_back(core::makeError(
+          core::Errc::kInvalidArgument, "BadRequestData: @context in an application/json body"));
       continue;
     }
     entities.push_back(context::parseEntity(item, *terms, now));
@@ -419,11 +439,13 @@ Response batchOperation(const ApiServices& s, const Request& req, const Principa
   using Kind = context::Broker::BatchKind;
   Kind kind = Kind::kCreate;
   if (op == "upsert") kind = hasOption(req, "update") ? Kind::kUpsertUpdate : Kind::kUpsertReplace;
-  if (op == "update") kind = hasOption(req, "noOverwrite") ? Kind::kUpdateNoOverwrite : Kind::kUpdate;
+  if (op == "update")
+    kind = hasOption(req, "noOverwrite") ? Kind::kUpdateNoOverwrite : Kind::kUpdate;
   auto items = s.broker->batch(kind, std::move(entities), visibility(who), actorOf(who, req));
   // A batch error for an unparseable entity has no id: take it from the input when possible.
   for (size_t i = 0; i < items.size(); ++i) {
-    if (items[i].id.empty() && (*body)[i].is_object() && (*body)[i].contains("id") && (*body)[i]["id"].is_string()) {
+    if (items[i].id.empty() && (*body)[i].is_object() && (*body)[i].contains("id") &&
+        (*body)[i]["id"].is_string()) {
       items[i].id = (*body)[i]["id"].get<std::string>();
     }
   }
@@ -460,16 +482,18 @@ void addNgsiLdRoutes(Api& api) {
   api.add({verb::post, base + "/entities", Permission::kIngest, Exec::kWorker, kEntityBody,
            "NGSI-LD: create an entity"},
           [s](const Request& r, const Principal* w) { return createEntity(*s, r, *w); });
-  api.add({verb::get, base + "/entities", Permission::kContextRead, Exec::kWorker, 0,
-           "NGSI-LD: query entities (type, id, idPattern, attrs, q, geo-query, limit, offset, count)"},
-          [s](const Request& r, const Principal* w) { return queryEntities(*s, r, *w); });
+  api.add(
+      {verb::get, base + "/entities", Permission::kContextRead, Exec::kWorker, 0,
+       "NGSI-LD: query entities (type, id, idPattern, attrs, q, geo-query, limit, offset, count)"},
+      [s](const Request& r, const Principal* w) { return queryEntities(*s, r, *w); });
   api.add({verb::get, base + "/entities/{entityId}", Permission::kContextRead, Exec::kInline, 0,
            "NGSI-LD: retrieve an entity (options=keyValues,sysAttrs; attrs)"},
           [s](const Request& r, const Principal* w) { return getEntity(*s, r, *w); });
   api.add({verb::delete_, base + "/entities/{entityId}", Permission::kIngest, Exec::kWorker, 0,
            "NGSI-LD: delete an entity"},
           [s](const Request& r, const Principal* w) {
-            auto st = s->broker->remove(std::string(r.param("entityId")), visibility(*w), actorOf(*w, r));
+            auto st =
+                s->broker->remove(std::string(r.param("entityId")), visibility(*w), actorOf(*w, r));
             return st.ok() ? noContent() : ldError(st.error(), r);
           });
   api.add({verb::post, base + "/entities/{entityId}/attrs", Permission::kIngest, Exec::kWorker,
@@ -489,9 +513,10 @@ void addNgsiLdRoutes(Api& api) {
            Exec::kWorker, 0, "NGSI-LD: delete an attribute (datasetId, deleteAll)"},
           [s](const Request& r, const Principal* w) { return deleteAttr(*s, r, *w); });
   for (const char* op : {"create", "upsert", "update", "delete"}) {
-    api.add({verb::post, base + "/entityOperations/" + op, Permission::kIngest, Exec::kWorker,
-             kBatchBody, std::string("NGSI-LD: batch ") + op},
-            [s, op](const Request& r, const Principal* w) { return batchOperation(*s, r, *w, op); });
+    api.add(
+        {verb::post, base + "/entityOperations/" + op, Permission::kIngest, Exec::kWorker,
+         kBatchBody, std::string("NGSI-LD: batch ") + op},
+        [s, op](const Request& r, const Principal* w) { return batchOperation(*s, r, *w, op); });
   }
   api.add({verb::get, base + "/types", Permission::kContextRead, Exec::kWorker, 0,
            "NGSI-LD: entity types"},
@@ -529,8 +554,8 @@ void addNgsiLdRoutes(Api& api) {
             out.content_type = "application/ld+json";
             return out;
           });
-  api.add({verb::delete_, base + "/jsonldContexts/{contextId}", Permission::kIngest,
-           Exec::kWorker, 0, "NGSI-LD: remove a hosted @context"},
+  api.add({verb::delete_, base + "/jsonldContexts/{contextId}", Permission::kIngest, Exec::kWorker,
+           0, "NGSI-LD: remove a hosted @context"},
           [s](const Request& r, const Principal*) {
             return s->contexts->remove(std::string(r.param("contextId")))
                        ? noContent()

@@ -54,12 +54,18 @@ std::optional<int64_t> parseDuration(std::string_view s) {
     if (n > 100000) return std::nullopt;
     const char unit = s[i++];
     int64_t ms = 0;
-    if (!in_time && unit == 'W') ms = 7 * 86400000LL;
-    else if (!in_time && unit == 'D') ms = 86400000LL;
-    else if (in_time && unit == 'H') ms = 3600000LL;
-    else if (in_time && unit == 'M') ms = 60000LL;
-    else if (in_time && unit == 'S') ms = 1000LL;
-    else return std::nullopt;
+    if (!in_time && unit == 'W')
+      ms = 7 * 86400000LL;
+    else if (!in_time && unit == 'D')
+      ms = 86400000LL;
+    else if (in_time && unit == 'H')
+      ms = 3600000LL;
+    else if (in_time && unit == 'M')
+      ms = 60000LL;
+    else if (in_time && unit == 'S')
+      ms = 1000LL;
+    else
+      return std::nullopt;
     total += n * ms;
     any = true;
   }
@@ -109,7 +115,8 @@ std::optional<std::string> readTemporal(const Request& req, TemporalQuery& t) {
     }
     t.last_n = v;
   }
-  auto options = req.queryParam("options").value_or("") + "," + req.queryParam("format").value_or("");
+  auto options =
+      req.queryParam("options").value_or("") + "," + req.queryParam("format").value_or("");
   t.temporal_values = options.find("temporalValues") != std::string::npos;
   if (auto methods = req.queryParam("aggrMethods")) {
     std::string_view m = *methods;
@@ -144,7 +151,9 @@ json aggregate(const std::vector<model::Point>& points, const TemporalQuery& t) 
   int64_t first = points.empty() ? 0 : points.front().at_ms;
   int64_t last = points.empty() ? 0 : points.back().at_ms;
   for (const auto& p : points) {
-    int64_t key = t.period_ms > 0 ? (p.at_ms >= 0 ? p.at_ms / t.period_ms : (p.at_ms - t.period_ms + 1) / t.period_ms) * t.period_ms
+    int64_t key = t.period_ms > 0 ? (p.at_ms >= 0 ? p.at_ms / t.period_ms
+                                                  : (p.at_ms - t.period_ms + 1) / t.period_ms) *
+                                        t.period_ms
                                   : (t.from != INT64_MIN ? t.from : first);
     Bucket& b = buckets[key];
     ++b.count;
@@ -173,24 +182,29 @@ json aggregate(const std::vector<model::Point>& points, const TemporalQuery& t) 
 json rawValues(const std::vector<model::Point>& points, bool temporal_values) {
   if (temporal_values) {
     json values = json::array();
-    for (const auto& p : points) values.push_back(json::array({p.value, core::formatRfc3339(p.at_ms)}));
+    for (const auto& p : points)
+      values.push_back(json::array({p.value, core::formatRfc3339(p.at_ms)}));
     return {{"type", "Property"}, {"values", values}};
   }
   json out = json::array();
   for (const auto& p : points) {
-    out.push_back({{"type", "Property"}, {"value", p.value}, {"observedAt", core::formatRfc3339(p.at_ms)}});
+    out.push_back(
+        {{"type", "Property"}, {"value", p.value}, {"observedAt", core::formatRfc3339(p.at_ms)}});
   }
   return out;
 }
 
 Response temporalEntity(const ApiServices& s, const Request& req, const Principal& who) {
   auto terms = s.contexts->resolveLink(req.header(net::http::field::link));
-  if (!terms.ok()) return temporalError("LdContextNotAvailable", status::service_unavailable, terms.error().message, req);
+  if (!terms.ok())
+    return temporalError("LdContextNotAvailable", status::service_unavailable,
+                         terms.error().message, req);
   const std::string id(req.param("entityId"));
   auto entity = s.broker->get(id, context::Visibility{who.unit_code});
   if (!entity) return temporalError("ResourceNotFound", status::not_found, "no entity " + id, req);
   TemporalQuery t;
-  if (auto err = readTemporal(req, t)) return temporalError("BadRequestData", status::bad_request, *err, req);
+  if (auto err = readTemporal(req, t))
+    return temporalError("BadRequestData", status::bad_request, *err, req);
   std::vector<std::string> attrs;
   if (auto a = req.queryParam("attrs")) {
     std::string_view v = *a;
@@ -220,11 +234,15 @@ Response temporalEntity(const ApiServices& s, const Request& req, const Principa
     if (t.last_n > 0 && series.size() > t.last_n) {
       series.erase(series.begin(), series.end() - static_cast<std::ptrdiff_t>(t.last_n));
     }
-    out[(*terms)->compact(attr)] = t.aggr.empty() ? rawValues(series, t.temporal_values) : aggregate(series, t);
+    out[(*terms)->compact(attr)] =
+        t.aggr.empty() ? rawValues(series, t.temporal_values) : aggregate(series, t);
   }
   Response r = jsonResponse(out);
-  r.headers.emplace_back("Link", "<" + ((*terms)->linkUrl().empty() ? std::string(context::kCoreContextUrl) : (*terms)->linkUrl()) +
-                                     ">; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+  r.headers.emplace_back(
+      "Link", "<" +
+                  ((*terms)->linkUrl().empty() ? std::string(context::kCoreContextUrl)
+                                               : (*terms)->linkUrl()) +
+                  ">; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
   return r;
 }
 

@@ -15,6 +15,7 @@
 #include "net/server.h"
 #include "net/static_files.h"
 #include "obs/metrics.h"
+#include "sim/simulator.h"
 
 namespace ioc::app {
 
@@ -79,6 +80,8 @@ struct Application::Parts {
   net::Router router;
   std::unique_ptr<net::StaticFiles> static_files;
   std::unique_ptr<net::HttpServer> server;
+  std::atomic<bool> sim_stop{false};
+  std::thread sim;                         //!< the demo city (serve --demo)
   std::unique_ptr<mqtt::MqttIngest> mqtt;  // last: destroyed first, while broker and store live
 };
 
@@ -128,7 +131,8 @@ void registerGauges(Application::Parts& p) {
 }
 
 //! MQTT device telemetry, when mqtt.url is set: readings go to the broker's async ingest.
-core::Status startMqtt(Application::Parts& p, const core::ServeConfig& c, const core::Clock& clock) {
+core::Status startMqtt(Application::Parts& p, const core::ServeConfig& c,
+                       const core::Clock& clock) {
   if (c.mqtt_url.empty()) return core::Status::success();
   auto options = mqtt::mqttOptions(c.mqtt_url, c.mqtt_client_id, c.mqtt_qos, c.mqtt_topic_prefix);
   if (!options.ok()) return options.error();
@@ -141,6 +145,25 @@ core::Status startMqtt(Application::Parts& p, const core::ServeConfig& c, const 
       },
       clock);
   return p.mqtt->start();
+}
+
+//! serve --demo: the simulated city reports to this server over loopback HTTP.
+void startDemoCity(Application::Parts& p) {
+  const std::string data_root = locateShipped("", "data");
+  auto key = demoSimulatorKey(*p.identity, *p.store);
+  if (data_root.empty() || !key.ok()) {
+    core::logWarn("demo city not started",
+                  {{"reason", data_root.empty() ? "no data/ folder" : key.error().message}});
+    return;
+  }
+  sim::SimOptions options;
+  options.port = p.server->boundPort();
+  options.key = *key;
+  options.data_root = data_root;
+  p.sim = std::thread([&p, options] {
+    sim::Simulator simulator(options);
+    simulator.run(p.sim_stop);
+  });
 }
 
 }  // namespace
@@ -176,9 +199,9 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   // Workers hash passwords and wait on durable writes; sized so that group commit has company.
   p->workers = std::make_unique<boost::asio::thread_pool>(
       std::max(4u, 2 * std::thread::hardware_concurrency()));
-  p->api = std::make_unique<api::Api>(api::ApiServices{
-      p->store.get(), p->auth.get(), p->identity.get(), &p->units, &clock, p->workers.get(),
-      p->broker.get(), p->contexts.get(), p->devices.get()});
+  p->api = std::make_unique<api::Api>(
+      api::ApiServices{p->store.get(), p->auth.get(), p->identity.get(), &p->units, &clock,
+                       p->workers.get(), p->broker.get(), p->contexts.get(), p->devices.get()});
   p->api->registerRoutes(p->router);
   std::string web_root = locateShipped(config.web_root, kWebRoot);
   if (web_root.empty()) web_root = locateShipped("", kWebRootFallback);
@@ -199,6 +222,7 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   p->server = std::make_unique<net::HttpServer>(serverOptions(config), p->router);
   if (auto s = p->server->start(); !s.ok()) return s.error();
   registerGauges(*p);
+  if (config.demo) startDemoCity(*p);
   if (auto s = startMqtt(*p, config, clock); !s.ok()) return s.error();
   core::logInfo("listening", {{"host", config.listen_host},
                               {"port", static_cast<int>(p->server->boundPort())},
@@ -223,10 +247,12 @@ core::Status Application::run() {
   sigwait(&set, &sig);
   core::logInfo("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   auto& p = *parts_;
+  p.sim_stop.store(true);
+  if (p.sim.joinable()) p.sim.join();
   p.server->stop(std::chrono::milliseconds(p.config.shutdown_grace_ms));
   if (p.mqtt) p.mqtt->stop();  // disconnects; its last batches reach the broker before the flush
-  p.workers->join();  // in-flight handler work finishes; its writes are queued by now
-  p.store->flush();   // …and durable
+  p.workers->join();           // in-flight handler work finishes; its writes are queued by now
+  p.store->flush();            // …and durable
   core::logInfo("stopped", {{"open_connections", p.server->openConnections()}});
   core::Logger::instance().flush();
   return core::Status::success();

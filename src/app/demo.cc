@@ -40,4 +40,17 @@ core::Status seedDemo(auth::IdentityService& identity, storage::Store& store,
   return core::Status::success();
 }
 
+core::Result<std::string> demoSimulatorKey(auth::IdentityService& identity, storage::Store& store) {
+  const model::Actor actor{"demo-seed", "system", "", "", ""};
+  constexpr const char* kName = "demo-simulator";
+  auto keys = store.listApiKeys();
+  if (!keys.ok()) return keys.error();
+  for (const auto& k : *keys) {
+    if (k.name == kName && !k.revoked) (void)identity.revokeKey(k.id, actor);
+  }
+  auto key = identity.createKey({kName, model::KeyScope::kIntegration, kDemoProvince}, actor);
+  if (!key.ok()) return key.error();
+  return key->secret;
+}
+
 }  // namespace ioc::app

@@ -12,4 +12,8 @@ core::Status seedDemo(auth::IdentityService& identity, storage::Store& store,
 
 inline constexpr const char* kDemoProvince = "46";
 
+//! A fresh integration key for the demo simulator (earlier ones are revoked): the simulator
+//! reports through the same authenticated HTTP paths as a real integration.
+core::Result<std::string> demoSimulatorKey(auth::IdentityService& identity, storage::Store& store);
+
 }  // namespace ioc::app

@@ -149,7 +149,8 @@ void Broker::submit(std::vector<std::pair<std::string, EntityPtr>> changes,
       [records = std::move(records), deleted = std::move(deleted), audit = std::move(audit),
        points = std::move(points)](storage::WriteTx& tx) -> core::Status {
         for (size_t i = 0; i < records.size(); ++i) {
-          auto s = deleted[i] ? tx.deleteEntity(records[i].first) : tx.upsertEntity(records[i].second);
+          auto s =
+              deleted[i] ? tx.deleteEntity(records[i].first) : tx.upsertEntity(records[i].second);
           if (!s.ok()) return s;
         }
         if (!points.empty()) {
@@ -222,8 +223,8 @@ core::Result<MergeResult> Broker::mergeAttrs(const std::string& id, const json& 
   return result;
 }
 
-core::Status Broker::patchAttr(const std::string& id, const std::string& attr,
-                               const json& fragment, const TermMap& terms, const Visibility& who,
+core::Status Broker::patchAttr(const std::string& id, const std::string& attr, const json& fragment,
+                               const TermMap& terms, const Visibility& who,
                                const model::Actor& actor) {
   EntityPtr before, next;
   std::future<core::Status> done;
@@ -263,8 +264,8 @@ core::Status Broker::deleteAttr(const std::string& id, const std::string& attr,
     copy.modified_at_ms = clock_.nowUnixMs();
     next = std::make_shared<const Entity>(std::move(copy));
     publish(id, next);
-    done = persist(one(id, next), model::makeAuditEntry(actor, "entity.update", id, "",
-                                                        next->modified_at_ms));
+    done = persist(one(id, next),
+                   model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms));
   }
   core::Status s = done.get();
   if (!s.ok()) rollback(one(id, before), one(id, next));
@@ -313,7 +314,8 @@ std::vector<BatchItem> Broker::batch(BatchKind kind, std::vector<core::Result<En
         if (name != "id" && name != "type") batch_names.push_back(name);
       }
       if (!seen.insert(in.id).second) {
-        out[i].error = makeError(Errc::kInvalidArgument, "BadRequestData: id repeated in the batch");
+        out[i].error =
+            makeError(Errc::kInvalidArgument, "BadRequestData: id repeated in the batch");
         continue;
       }
       auto it = entities_.find(in.id);
@@ -340,9 +342,9 @@ std::vector<BatchItem> Broker::batch(BatchKind kind, std::vector<core::Result<En
         json attrs = in.doc;
         attrs.erase("id");
         attrs.erase("type");
-        mergeAttributes(next, attrs,
-                        kind == BatchKind::kUpdate ? MergeMode::kAppend : MergeMode::kAppendNoOverwrite,
-                        now);
+        mergeAttributes(
+            next, attrs,
+            kind == BatchKind::kUpdate ? MergeMode::kAppend : MergeMode::kAppendNoOverwrite, now);
       } else if (!exists) {  // upsert of a new entity
         next = std::move(in);
         next.unit_code = who.unit_code;
@@ -369,7 +371,8 @@ std::vector<BatchItem> Broker::batch(BatchKind kind, std::vector<core::Result<En
     }
     if (written.empty()) return out;
     json detail = {{"entities", written.size()}};
-    done = persist(written, model::makeAuditEntry(actor, "entity.batch", "entities", detail.dump(), now),
+    done = persist(written,
+                   model::makeAuditEntry(actor, "entity.batch", "entities", detail.dump(), now),
                    std::move(points));
   }
   core::Status s = done.get();
@@ -420,6 +423,9 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
   const int64_t now = clock_.nowUnixMs();
   {
     std::unique_lock lock(mu_);
+    // Several observations may update one entity (successive readings): each yields its points;
+    // the first version is what a failed commit restores, the last is what is written.
+    std::unordered_map<std::string, size_t> slot;
     for (auto& obs : observations) {
       auto it = entities_.find(obs.entity_id);
       EntityPtr before = it == entities_.end() ? nullptr : it->second;
@@ -438,8 +444,13 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
       next.modified_at_ms = now;
       auto ptr = std::make_shared<const Entity>(std::move(next));
       collectPoints(*ptr, &merged.updated, now, points);
-      previous.emplace_back(obs.entity_id, before);
-      written.emplace_back(obs.entity_id, ptr);
+      auto [pos, fresh] = slot.emplace(obs.entity_id, written.size());
+      if (fresh) {
+        previous.emplace_back(obs.entity_id, before);
+        written.emplace_back(obs.entity_id, ptr);
+      } else {
+        written[pos->second].second = ptr;
+      }
       publish(obs.entity_id, ptr);
     }
     if (written.empty()) {
@@ -464,12 +475,12 @@ EntityPtr Broker::get(const std::string& id, const Visibility& who) const {
 
 bool Broker::matchesQuery(const Entity& e, const EntityQuery& q) const {
   if (!q.ids.empty() && std::find(q.ids.begin(), q.ids.end(), e.id) == q.ids.end()) return false;
-  if (!q.types.empty() &&
-      std::none_of(q.types.begin(), q.types.end(), [&](const std::string& t) { return e.hasType(t); })) {
+  if (!q.types.empty() && std::none_of(q.types.begin(), q.types.end(),
+                                       [&](const std::string& t) { return e.hasType(t); })) {
     return false;
   }
-  if (!q.attrs.empty() &&
-      std::none_of(q.attrs.begin(), q.attrs.end(), [&](const std::string& a) { return e.doc.contains(a); })) {
+  if (!q.attrs.empty() && std::none_of(q.attrs.begin(), q.attrs.end(),
+                                       [&](const std::string& a) { return e.doc.contains(a); })) {
     return false;
   }
   if (q.q && !ngsild::matches(*q.q, e.doc)) return false;
@@ -508,7 +519,8 @@ std::vector<std::string> Broker::types(const Visibility& who) const {
   std::shared_lock lock(mu_);
   std::vector<std::string> out;
   for (const auto& [type, ids] : by_type_) {
-    if (std::any_of(ids.begin(), ids.end(), [&](const std::string& id) { return visible(*entities_.at(id), who); })) {
+    if (std::any_of(ids.begin(), ids.end(),
+                    [&](const std::string& id) { return visible(*entities_.at(id), who); })) {
       out.push_back(type);
     }
   }

@@ -109,8 +109,7 @@ class Broker {
   void publish(const std::string& id, EntityPtr next);
   //! Queues the durable write of `changes` (nullptr = delete) plus one audit entry.
   std::future<core::Status> persist(std::vector<std::pair<std::string, EntityPtr>> changes,
-                                    model::AuditEntry audit,
-                                    std::vector<model::Point> points = {});
+                                    model::AuditEntry audit, std::vector<model::Point> points = {});
   void submit(std::vector<std::pair<std::string, EntityPtr>> changes,
               std::optional<model::AuditEntry> audit, std::vector<model::Point> points,
               std::function<void(core::Status)> done);

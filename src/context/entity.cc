@@ -20,8 +20,8 @@ constexpr const char* kGeoTypes[] = {"Point",           "MultiPoint", "LineStrin
 //! Members of an attribute instance that are not sub-attributes.
 bool isReservedMember(const std::string& key) {
   static const std::unordered_set<std::string> kReserved = {
-      "type",      "value",     "object",    "languageMap", "observedAt", "unitCode",
-      "datasetId", "createdAt", "modifiedAt", "instanceId", "@context",   "lang"};
+      "type",      "value",     "object",     "languageMap", "observedAt", "unitCode",
+      "datasetId", "createdAt", "modifiedAt", "instanceId",  "@context",   "lang"};
   return kReserved.count(key) > 0;
 }
 
@@ -31,7 +31,8 @@ bool isGeoJsonGeometry(const json& v) {
     return false;
   }
   const auto& t = v["type"].get_ref<const std::string&>();
-  return std::any_of(std::begin(kGeoTypes), std::end(kGeoTypes), [&](const char* g) { return t == g; });
+  return std::any_of(std::begin(kGeoTypes), std::end(kGeoTypes),
+                     [&](const char* g) { return t == g; });
 }
 
 core::Error bad(const std::string& message) {
@@ -223,7 +224,8 @@ bool isValidEntityId(std::string_view id) {
   for (size_t i = 0; i < colon; ++i) {
     char c = id[i];
     bool ok = std::isalpha(static_cast<unsigned char>(c)) ||
-              (i > 0 && (std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'));
+              (i > 0 &&
+               (std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'));
     if (!ok) return false;
   }
   return std::none_of(id.begin(), id.end(), [](char c) {
@@ -258,7 +260,8 @@ core::Result<int64_t> parseDateTime(std::string_view s) {
       if (pos - start < 3) millis = millis * 10 + (s[pos] - '0');
       ++pos;
     }
-    if (pos == start) return makeError(Errc::kInvalidArgument, "empty fraction in " + std::string(s));
+    if (pos == start)
+      return makeError(Errc::kInvalidArgument, "empty fraction in " + std::string(s));
     for (size_t n = pos - start; n < 3; ++n) millis *= 10;
   }
   int offset_min = 0;
@@ -266,7 +269,8 @@ core::Result<int64_t> parseDateTime(std::string_view s) {
     ++pos;
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     int oh, om;
-    if (!digits(pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(pos + 4, 2, om)) {
+    if (!digits(pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits(pos + 4, 2, om)) {
       return makeError(Errc::kInvalidArgument, "bad time zone offset in " + std::string(s));
     }
     offset_min = (s[pos] == '+' ? 1 : -1) * (oh * 60 + om);
@@ -274,7 +278,8 @@ core::Result<int64_t> parseDateTime(std::string_view s) {
   } else {
     return makeError(Errc::kInvalidArgument, "date-time needs Z or an offset: " + std::string(s));
   }
-  if (pos != s.size()) return makeError(Errc::kInvalidArgument, "trailing characters in " + std::string(s));
+  if (pos != s.size())
+    return makeError(Errc::kInvalidArgument, "trailing characters in " + std::string(s));
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
@@ -321,7 +326,8 @@ core::Result<Entity> parseEntity(const json& body, const TermMap& terms, int64_t
     types.push_back(terms.expand(t.get<std::string>()));
   } else if (t.is_array() && !t.empty()) {
     for (const auto& x : t) {
-      if (!x.is_string() || x.get_ref<const std::string&>().empty()) return bad("entity type must be a string");
+      if (!x.is_string() || x.get_ref<const std::string&>().empty())
+        return bad("entity type must be a string");
       types.push_back(terms.expand(x.get<std::string>()));
     }
   } else {
@@ -387,13 +393,15 @@ MergeResult mergeAttributes(Entity& target, const json& attrs, MergeMode mode, i
 core::Status patchAttribute(Entity& target, const std::string& name, const json& fragment,
                             const TermMap& terms, int64_t now_ms) {
   if (!fragment.is_object()) return bad("expected a JSON object");
-  if (!target.doc.contains(name)) return makeError(Errc::kNotFound, "ResourceNotFound: no attribute " + terms.compact(name));
+  if (!target.doc.contains(name))
+    return makeError(Errc::kNotFound, "ResourceNotFound: no attribute " + terms.compact(name));
   const std::string ds = datasetOf(fragment);
   json* current = nullptr;
   for (json* i : instancesOf(target.doc[name])) {
     if (datasetOf(*i) == ds) current = i;
   }
-  if (!current) return makeError(Errc::kNotFound, "ResourceNotFound: no instance with that datasetId");
+  if (!current)
+    return makeError(Errc::kNotFound, "ResourceNotFound: no instance with that datasetId");
   // Build the merged instance from the fragment's members over the current ones, then validate
   // it like any new attribute so a patch cannot produce an invalid attribute.
   json merged = *current;
@@ -423,11 +431,13 @@ core::Status removeAttribute(Entity& target, const std::string& name, const std:
     return core::Status::success();
   }
   if (!attr.is_array()) {
-    if (datasetOf(attr) != ds) return makeError(Errc::kNotFound, "ResourceNotFound: no such instance");
+    if (datasetOf(attr) != ds)
+      return makeError(Errc::kNotFound, "ResourceNotFound: no such instance");
     target.doc.erase(name);
     return core::Status::success();
   }
-  auto it = std::find_if(attr.begin(), attr.end(), [&](const json& i) { return datasetOf(i) == ds; });
+  auto it =
+      std::find_if(attr.begin(), attr.end(), [&](const json& i) { return datasetOf(i) == ds; });
   if (it == attr.end()) return makeError(Errc::kNotFound, "ResourceNotFound: no such instance");
   attr.erase(it);
   if (attr.size() == 1) attr = json(attr[0]);
@@ -452,7 +462,8 @@ json renderEntity(const Entity& e, const TermMap& terms, const RenderOptions& op
     const std::string compacted = terms.compact(name);
     if (attr.is_array()) {
       json arr = json::array();
-      for (const auto& i : attr) arr.push_back(compactInstance(i, terms, opts.sys_attrs, opts.key_values));
+      for (const auto& i : attr)
+        arr.push_back(compactInstance(i, terms, opts.sys_attrs, opts.key_values));
       out[compacted] = opts.key_values ? arr[0] : arr;  // keyValues: the default instance first
     } else {
       out[compacted] = compactInstance(attr, terms, opts.sys_attrs, opts.key_values);
@@ -467,8 +478,12 @@ json renderEntity(const Entity& e, const TermMap& terms, const RenderOptions& op
 
 model::EntityRecord toRecord(const Entity& e) {
   std::vector<std::string> types = e.types();
-  return model::EntityRecord{e.id,        types.empty() ? "" : types[0], e.unit_code,
-                             e.doc.dump(), e.created_at_ms,               e.modified_at_ms};
+  return model::EntityRecord{e.id,
+                             types.empty() ? "" : types[0],
+                             e.unit_code,
+                             e.doc.dump(),
+                             e.created_at_ms,
+                             e.modified_at_ms};
 }
 
 core::Result<Entity> fromRecord(const model::EntityRecord& r) {

@@ -31,7 +31,9 @@ const std::pair<const char*, const char*> kCoreTerms[] = {
     {"ngsi-ld", "https://uri.etsi.org/ngsi-ld/"},
 };
 
-bool looksLikeIri(std::string_view s) { return s.find(':') != std::string_view::npos; }
+bool looksLikeIri(std::string_view s) {
+  return s.find(':') != std::string_view::npos;
+}
 
 }  // namespace
 
@@ -106,7 +108,8 @@ core::Result<json> ContextRegistry::document(const std::string& url) {
   }
   json doc = json::parse(*text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("@context")) {
-    return makeError(Errc::kInvalidArgument, "InvalidContext: " + url + " is not a JSON-LD context");
+    return makeError(Errc::kInvalidArgument,
+                     "InvalidContext: " + url + " is not a JSON-LD context");
   }
   std::lock_guard lock(mu_);
   by_url_[url] = doc["@context"];
@@ -133,7 +136,8 @@ core::Status ContextRegistry::addTerms(TermMap& map, const json& context, int de
     return addTerms(map, *doc, depth + 1);
   }
   if (!context.is_object()) {
-    return makeError(Errc::kInvalidArgument, "InvalidContext: @context must be a URL, object or array");
+    return makeError(Errc::kInvalidArgument,
+                     "InvalidContext: @context must be a URL, object or array");
   }
   // Two passes: plain definitions first so that "prefix:suffix" values can use any prefix.
   for (int pass = 0; pass < 2; ++pass) {
@@ -175,8 +179,9 @@ core::Result<std::shared_ptr<const TermMap>> ContextRegistry::resolveLink(std::s
     return makeError(Errc::kMalformedInput, "BadRequestData: malformed Link header");
   }
   if (link.find("json-ld#context") == std::string_view::npos) {
-    return makeError(Errc::kMalformedInput,
-                     "BadRequestData: Link header must have rel=\"http://www.w3.org/ns/json-ld#context\"");
+    return makeError(
+        Errc::kMalformedInput,
+        "BadRequestData: Link header must have rel=\"http://www.w3.org/ns/json-ld#context\"");
   }
   return resolve(json(std::string(link.substr(open + 1, close - open - 1))));
 }
@@ -212,7 +217,8 @@ std::optional<ContextRegistry::Hosted> ContextRegistry::get(const std::string& i
 
 bool ContextRegistry::remove(const std::string& id) {
   std::lock_guard lock(mu_);
-  auto it = std::find_if(hosted_.begin(), hosted_.end(), [&](const Hosted& h) { return h.id == id; });
+  auto it =
+      std::find_if(hosted_.begin(), hosted_.end(), [&](const Hosted& h) { return h.id == id; });
   if (it == hosted_.end()) return false;
   by_url_.erase(it->url);
   hosted_.erase(it);

@@ -135,8 +135,9 @@ constexpr Setting kSettings[] = {
           "bracketed); empty = MQTT ingest off. Devices are provisioned with `POST /api/v1/devices`.",
    .apply = assign<&ServeConfig::mqtt_url>},
   {.name = "mqtt.client_id", .kind = Kind::kString, .def = "cityioc",
-   .doc = "MQTT client id (letters, digits and `_.:-`, at most 128); the broker keeps this "
-          "client's session, so QoS 1 readings sent while cityioc is down arrive when it is back.",
+   .doc = "MQTT client id (letters, digits and `_.:-`, at most 128), unique per cityioc "
+          "instance; the broker keeps this client's session, so QoS 1 readings sent while "
+          "cityioc is down arrive when it is back.",
    .non_empty = true, .apply = assign<&ServeConfig::mqtt_client_id>},
   {.name = "mqtt.qos", .kind = Kind::kInt, .def = "1",
    .doc = "QoS of the device-topic subscription: 0 at most once, 1 at least once.",

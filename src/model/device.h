@@ -12,7 +12,7 @@ struct Device {
   std::string entity_id;    //!< NGSI-LD entity the readings update
   std::string entity_type;  //!< expanded type IRI
   std::string unit_code;    //!< administrative unit of whoever provisioned it
-  std::string mapping;      //!< JSON: {"<object_id>": {"name": <expanded attr>, "type", "unitCode"}}
+  std::string mapping;  //!< JSON: {"<object_id>": {"name": <expanded attr>, "type", "unitCode"}}
   int64_t created_at_ms = 0;
 };
 

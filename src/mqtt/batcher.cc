@@ -11,7 +11,9 @@ Batcher::Batcher(Sink sink, Options options, Hooks hooks)
   thread_ = std::thread([this] { run(); });
 }
 
-Batcher::~Batcher() { stop(); }
+Batcher::~Batcher() {
+  stop();
+}
 
 void Batcher::add(const std::string& unit_code, context::Observation observation) {
   std::unique_lock lock(mu_);

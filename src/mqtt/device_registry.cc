@@ -18,14 +18,16 @@ namespace {
 constexpr size_t kMaxTermLength = 256;
 constexpr size_t kMaxUnitCodeLength = 32;
 
-core::Error invalid(std::string message) { return makeError(Errc::kInvalidArgument, message); }
+core::Error invalid(std::string message) {
+  return makeError(Errc::kInvalidArgument, message);
+}
 
 //! A term or IRI as a client writes it: no spaces, controls or characters IRIs forbid.
 bool isValidTerm(std::string_view t) {
   if (t.empty() || t.size() > kMaxTermLength || t.front() == '@') return false;
   return std::none_of(t.begin(), t.end(), [](char c) {
-    return static_cast<unsigned char>(c) <= 0x20 || c == '"' || c == '<' || c == '>' ||
-           c == '\\' || c == '{' || c == '}' || c == '|' || c == '^' || c == '`' || c == 0x7f;
+    return static_cast<unsigned char>(c) <= 0x20 || c == '"' || c == '<' || c == '>' || c == '\\' ||
+           c == '{' || c == '}' || c == '|' || c == '^' || c == '`' || c == 0x7f;
   });
 }
 
@@ -34,9 +36,9 @@ bool isValidTerm(std::string_view t) {
 bool isReservedName(const std::string& expanded) {
   static const std::set<std::string> kReserved = [] {
     std::set<std::string> out = {"id", "type", "@context", "@id", "@type"};
-    for (const char* n : {"id", "type", "scope", "createdAt", "modifiedAt", "observedAt",
-                          "unitCode", "datasetId", "location", "observationSpace",
-                          "operationSpace"}) {
+    for (const char* n :
+         {"id", "type", "scope", "createdAt", "modifiedAt", "observedAt", "unitCode", "datasetId",
+          "location", "observationSpace", "operationSpace"}) {
       out.insert(std::string(context::kNgsiLdNs) + n);
     }
     return out;
@@ -102,7 +104,8 @@ core::Result<json> parseAttributesSpec(const json& body, const context::TermMap&
     if (!names.insert(expanded).second) return invalid(where + "name repeats " + *name);
     std::string type = "Property";
     if (auto t = a.find("type"); t != a.end()) {
-      if (!t->is_string() || (*t != "Property" && *t != std::string(context::kNgsiLdNs) + "Property")) {
+      if (!t->is_string() ||
+          (*t != "Property" && *t != std::string(context::kNgsiLdNs) + "Property")) {
         return invalid(where + "type must be Property");
       }
     }
@@ -135,13 +138,14 @@ bool isValidDeviceId(std::string_view id) {
 core::Result<model::Device> parseDeviceSpec(const json& body, const std::string& unit_code,
                                             int64_t now_ms) {
   if (!body.is_object()) return invalid("expected a JSON object");
-  if (auto s = onlyMembers(body, {"device_id", "apikey", "entity_id", "entity_type", "attributes"},
-                           "");
+  if (auto s =
+          onlyMembers(body, {"device_id", "apikey", "entity_id", "entity_type", "attributes"}, "");
       !s.ok()) {
     return s.error();
   }
   model::Device d;
-  for (auto [field, target] : {std::pair{"device_id", &d.device_id}, std::pair{"apikey", &d.apikey}}) {
+  for (auto [field, target] :
+       {std::pair{"device_id", &d.device_id}, std::pair{"apikey", &d.apikey}}) {
     auto v = requiredString(body, field, kMaxIdLength);
     if (!v.ok()) return v.error();
     if (!isValidDeviceId(*v)) {
@@ -178,7 +182,8 @@ core::Result<DevicePtr> makeEntry(model::Device device) {
     a.name = m["name"].get<std::string>();
     a.type = m.value("type", "Property");
     if (auto u = m.find("unitCode"); u != m.end() && u->is_string()) a.unit_code = *u;
-    if (a.type != "Property") return invalid("device mapping of " + object_id + " is not a Property");
+    if (a.type != "Property")
+      return invalid("device mapping of " + object_id + " is not a Property");
     entry->attributes.emplace(object_id, std::move(a));
   }
   entry->device = std::move(device);
@@ -247,8 +252,8 @@ core::Status DeviceRegistry::provision(model::Device device, const model::Actor&
   {
     std::shared_lock lock(mu_);
     if (devices_.count(k)) {
-      return makeError(Errc::kAlreadyExists, "device " + device.device_id +
-                                                 " is already provisioned under this apikey");
+      return makeError(Errc::kAlreadyExists,
+                       "device " + device.device_id + " is already provisioned under this apikey");
     }
   }
   json detail = {{"entity_id", device.entity_id},

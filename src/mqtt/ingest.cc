@@ -39,8 +39,8 @@ std::string mosqError(int rc) {
 
 }  // namespace
 
-core::Result<MqttOptions> mqttOptions(const std::string& url, const std::string& client_id,
-                                      int qos, const std::string& topic_prefix) {
+core::Result<MqttOptions> mqttOptions(const std::string& url, const std::string& client_id, int qos,
+                                      const std::string& topic_prefix) {
   MqttOptions o;
   constexpr std::string_view kScheme = "mqtt://";
   std::string_view rest = url;
@@ -55,7 +55,8 @@ core::Result<MqttOptions> mqttOptions(const std::string& url, const std::string&
   std::string_view port;
   if (!rest.empty() && rest.front() == '[') {
     const size_t close = rest.find(']');
-    if (close == std::string_view::npos) return invalid("mqtt.url", "unclosed [ in \"" + url + "\"");
+    if (close == std::string_view::npos)
+      return invalid("mqtt.url", "unclosed [ in \"" + url + "\"");
     o.host = std::string(rest.substr(1, close - 1));
     in6_addr addr{};
     if (inet_pton(AF_INET6, o.host.c_str(), &addr) != 1) {
@@ -63,7 +64,8 @@ core::Result<MqttOptions> mqttOptions(const std::string& url, const std::string&
     }
     rest.remove_prefix(close + 1);
     if (!rest.empty()) {
-      if (rest.front() != ':') return invalid("mqtt.url", "expected :PORT after ] in \"" + url + "\"");
+      if (rest.front() != ':')
+        return invalid("mqtt.url", "expected :PORT after ] in \"" + url + "\"");
       port = rest.substr(1);
       if (port.empty()) return invalid("mqtt.url", "empty port in \"" + url + "\"");
     }
@@ -148,7 +150,9 @@ MqttIngest::MqttIngest(MqttOptions options, const DeviceRegistry& devices, Batch
   batcher_ = std::make_unique<Batcher>(std::move(sink), options_.batching, std::move(hooks));
 }
 
-MqttIngest::~MqttIngest() { stop(); }
+MqttIngest::~MqttIngest() {
+  stop();
+}
 
 core::Status MqttIngest::start() {
   static std::once_flag init;
@@ -156,8 +160,8 @@ core::Status MqttIngest::start() {
   // A persistent session: the broker queues QoS 1 messages while we are away.
   mosq_ = mosquitto_new(options_.client_id.c_str(), /*clean_session=*/false, this);
   if (mosq_ == nullptr) {
-    return core::makeError(core::Errc::kInternal,
-                           "cannot create the MQTT client: " + std::generic_category().message(errno));
+    return core::makeError(core::Errc::kInternal, "cannot create the MQTT client: " +
+                                                      std::generic_category().message(errno));
   }
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
   mosquitto_connect_callback_set(mosq_, &MqttIngest::onConnect);
@@ -258,8 +262,8 @@ void MqttIngest::onConnect(struct mosquitto* m, void* p, int rc) {
   // Subscribed again on every connect: a broker that lost its state forgets subscriptions.
   int sub = mosquitto_subscribe(m, nullptr, self->subscription_.c_str(), self->options_.qos);
   if (sub != MOSQ_ERR_SUCCESS) {
-    core::logError("mqtt subscribe failed", {{"subscription", self->subscription_},
-                                             {"error", mosqError(sub)}});
+    core::logError("mqtt subscribe failed",
+                   {{"subscription", self->subscription_}, {"error", mosqError(sub)}});
   }
   self->connected_.store(true);
   self->metrics_->connected.set(1);

@@ -48,8 +48,8 @@ struct MqttOptions {
 
 //! Builds options from the settings: `url` is mqtt://HOST[:PORT] (IPv6 hosts bracketed).
 //! kInvalidArgument naming the setting on a bad URL, QoS, client id or prefix.
-core::Result<MqttOptions> mqttOptions(const std::string& url, const std::string& client_id,
-                                      int qos, const std::string& topic_prefix);
+core::Result<MqttOptions> mqttOptions(const std::string& url, const std::string& client_id, int qos,
+                                      const std::string& topic_prefix);
 
 class MqttIngest {
  public:

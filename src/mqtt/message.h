@@ -28,8 +28,8 @@ enum class DropReason {
   kIngestFailed,      //!< the broker or the store refused the batch
 };
 inline constexpr DropReason kAllDropReasons[] = {
-    DropReason::kBadTopic, DropReason::kUnknownDevice,     DropReason::kTooLarge,
-    DropReason::kBadJson,  DropReason::kUnknownAttribute, DropReason::kBadValue,
+    DropReason::kBadTopic,    DropReason::kUnknownDevice,    DropReason::kTooLarge,
+    DropReason::kBadJson,     DropReason::kUnknownAttribute, DropReason::kBadValue,
     DropReason::kIngestFailed};
 const char* dropReasonName(DropReason reason);
 
@@ -51,7 +51,7 @@ struct Mapped {
   std::optional<DropReason> rejected;
   //! Reasons some keys were skipped while the rest was kept (each reason at most once).
   std::vector<DropReason> partial;
-  std::string detail;  //!< human-readable cause of the first problem, for the log
+  std::string detail;                //!< human-readable cause of the first problem, for the log
   context::Observation observation;  //!< attrs: expanded name → normalized instance
   bool empty() const { return observation.attrs.empty(); }
 };

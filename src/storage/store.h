@@ -1,7 +1,6 @@
 #pragma once
 // The storage contract. Domain code sees only these interfaces; src/app/ picks the backend
 // (SQLite today, PostgreSQL later) and nothing else names it.
-#include <cstdint>
 #include <climits>
 #include <cstdint>
 #include <functional>
@@ -44,7 +43,7 @@ class WriteTx {
 
 struct PointQuery {
   std::string entity_id;
-  std::string attribute;   //!< expanded; "" = every attribute
+  std::string attribute;        //!< expanded; "" = every attribute
   int64_t from_ms = INT64_MIN;  //!< inclusive
   int64_t to_ms = INT64_MAX;    //!< exclusive
   size_t last_n = 0;            //!< 0 = all (oldest first); N = the newest N (still oldest first)

@@ -6,6 +6,7 @@
 #include <map>
 #include <numbers>
 #include <set>
+#include <thread>
 
 #include "integration/harness.h"
 
@@ -536,6 +537,163 @@ TEST_F(NgsildApi, MultiInstanceAttributesByDatasetId) {
   EXPECT_TRUE(isLdError(create(twice), 400, "BadRequestData"));
 }
 
+TEST_F(NgsildApi, ConciseInputMultipleTypesAndValueValidation) {
+  // The concise representation (clause 4.5.3): types inferred from the members.
+  const std::string id = "urn:ngsi-ld:AirQualityObserved:concise";
+  auto r =
+      call("POST", kBase + "/entities",
+           json({{"id", id},
+                 {"type", json::array({"AirQualityObserved", "Device"})},
+                 {"pm25", 12},
+                 {"no2", {{"value", 3}, {"unitCode", "GQ"}}},
+                 {"refDevice", {{"object", "urn:ngsi-ld:Device:x"}}},
+                 {"location", {{"value", {{"type", "Point"}, {"coordinates", {107.6, 16.47}}}}}},
+                 {"pm10", {{"value", 20}, {"quality", {{"type", "Property"}, {"value", "good"}}}}}})
+               .dump(),
+           {}, "application/json; charset=utf-8");
+  ASSERT_EQ(r.status, 201u) << r.describe();
+  json j = fetch(id).json();
+  EXPECT_EQ(j["type"], json::array({"AirQualityObserved", "Device"})) << j.dump();
+  EXPECT_EQ(j["pm25"], prop(12)) << j.dump();
+  EXPECT_EQ(j["no2"], json({{"type", "Property"}, {"value", 3}, {"unitCode", "GQ"}})) << j.dump();
+  EXPECT_EQ(j["refDevice"], rel("urn:ngsi-ld:Device:x")) << j.dump();
+  EXPECT_EQ(j["location"], point(107.6, 16.47)) << j.dump();
+  EXPECT_EQ(j["pm10"]["quality"], prop("good")) << j.dump();
+  // Either type finds it; a sub-attribute can be queried with a dotted path.
+  EXPECT_EQ(idsOf(query("type=Device&id=" + id)), (std::set<std::string>{id}));
+  EXPECT_EQ(idsOf(query("type=AirQualityObserved&id=" + id)), (std::set<std::string>{id}));
+  EXPECT_EQ(idsOf(query("id=" + id + "&q=" + urlEncode("pm10.quality==\"good\""))),
+            (std::set<std::string>{id}));
+  EXPECT_TRUE(idsOf(query("id=" + id + "&q=" + urlEncode("pm10.quality==\"bad\""))).empty());
+
+  // Values that are not what their type says are refused (400 BadRequestData).
+  int n = 0;
+  auto refused = [&](const std::string& attr, const json& value, const std::string& why) {
+    const std::string bad_id = "urn:ngsi-ld:AirQualityObserved:invalid-" + std::to_string(++n);
+    json e = {{"id", bad_id}, {"type", "AirQualityObserved"}, {attr, value}};
+    EXPECT_TRUE(isLdError(create(e), 400, "BadRequestData")) << why;
+    EXPECT_TRUE(isLdError(fetch(bad_id), 404, "ResourceNotFound")) << why << ": created anyway";
+  };
+  refused("location",
+          {{"type", "GeoProperty"}, {"value", {{"type", "Point"}, {"coordinates", {200, 95}}}}},
+          "Point outside WGS84 ranges");
+  refused("location",
+          {{"type", "GeoProperty"}, {"value", {{"type", "Point"}, {"coordinates", {"a", "b"}}}}},
+          "Point with string coordinates");
+  refused("location",
+          {{"type", "GeoProperty"},
+           {"value",
+            {{"type", "Polygon"},
+             {"coordinates", {{{107.5, 16.4}, {107.6, 16.4}, {107.6, 16.5}, {107.5, 16.5}}}}}}},
+          "Polygon ring not closed");
+  refused("location", prop(5), "location that is not a GeoProperty");
+  refused("pm25", {{"type", "Property"}, {"value", 1}, {"observedAt", "yesterday"}},
+          "observedAt not a DateTime");
+  refused("pm25", {{"type", "Property"}, {"value", 1}, {"observedAt", "2026-02-30T08:00:00Z"}},
+          "observedAt on a day that does not exist");
+  refused("pm25", {{"type", "Property"}, {"value", 1}, {"datasetId", "sensor a"}},
+          "datasetId not a URI");
+  refused("refDevice", {{"type", "Relationship"}, {"object", "device 7"}},
+          "Relationship object not a URI");
+  refused("pm25", {{"type", "Proprety"}, {"value", 1}}, "unknown attribute type");
+  // The same checks apply to appended attributes.
+  EXPECT_TRUE(
+      isLdError(call("POST", kBase + "/entities/" + id + "/attrs",
+                     json({{"location",
+                            {{"type", "GeoProperty"},
+                             {"value", {{"type", "Point"}, {"coordinates", {107.6, 96}}}}}}})
+                         .dump()),
+                400, "BadRequestData"));
+  EXPECT_EQ(fetch(id).json()["location"], point(107.6, 16.47));
+}
+
+TEST_F(NgsildApi, InvalidEntityIdsInPathsAndUnacceptableMediaTypes) {
+  // Every entity endpoint answers 400 BadRequestData for an id that is not a URI.
+  EXPECT_TRUE(isLdError(fetch("not-a-uri"), 400, "BadRequestData")) << "GET";
+  EXPECT_TRUE(isLdError(call("DELETE", kBase + "/entities/not-a-uri"), 400, "BadRequestData"))
+      << "DELETE";
+  EXPECT_TRUE(
+      isLdError(call("POST", kBase + "/entities/not-a-uri/attrs", json({{"pm25", prop(1)}}).dump()),
+                400, "BadRequestData"))
+      << "POST attrs";
+  EXPECT_TRUE(isLdError(
+      call("PATCH", kBase + "/entities/not-a-uri/attrs", json({{"pm25", prop(1)}}).dump()), 400,
+      "BadRequestData"))
+      << "PATCH attrs";
+  EXPECT_TRUE(isLdError(
+      call("PATCH", kBase + "/entities/not-a-uri/attrs/pm25", json({{"value", 1}}).dump()), 400,
+      "BadRequestData"))
+      << "PATCH attr";
+  EXPECT_TRUE(
+      isLdError(call("DELETE", kBase + "/entities/not-a-uri/attrs/pm25"), 400, "BadRequestData"))
+      << "DELETE attr";
+  auto del = batch("delete", json::array({"not-a-uri"}));
+  ASSERT_EQ(del.status, 207u) << del.describe();
+  ASSERT_EQ(del.json()["errors"].size(), 1u) << del.body;
+  EXPECT_EQ(del.json()["errors"][0]["error"].value("type", ""),
+            std::string(kErrors) + "BadRequestData")
+      << del.body;
+
+  // An Accept header that names no representation the API has: 406 (clause 6.3.4).
+  const std::string id = "urn:ngsi-ld:AirQualityObserved:accept";
+  ASSERT_NO_FATAL_FAILURE(
+      mustCreate({{"id", id}, {"type", "AirQualityObserved"}, {"pm25", prop(1)}}));
+  auto csv = fetch(id, "", "", {{"Accept", "text/csv"}});
+  EXPECT_EQ(csv.status, 406u) << csv.describe();
+  EXPECT_EQ(fetch(id, "", "", {{"Accept", "*/*"}}).status, 200u);
+  EXPECT_EQ(fetch(id, "", "", {{"Accept", "application/json, text/plain;q=0.5"}}).status, 200u);
+}
+
+TEST_F(NgsildApi, IdsThatNeedPercentEncodingInPaths) {
+  // An http(s) URI is a valid entity id. In a path it travels percent-encoded (RFC 3986), so its
+  // '/' must not split the path (clause 6.3: ids in URIs are URL-encoded).
+  const std::string id = "https://hue.example.org/stations/7";
+  auto created = create({{"id", id}, {"type", "AirQualityObserved"}, {"pm25", prop(4)}});
+  ASSERT_EQ(created.status, 201u) << created.describe();
+  const std::string path = kBase + "/entities/" + urlEncode(id);
+  auto got = call("GET", path);
+  EXPECT_EQ(got.status, 200u) << got.describe();
+  EXPECT_EQ(got.json().value("id", ""), id);
+  // The Location header can be followed as given.
+  auto followed = call("GET", created.header("Location"));
+  EXPECT_EQ(followed.status, 200u)
+      << "Location " << created.header("Location") << ": " << followed.describe();
+  EXPECT_EQ(idsOf(query("id=" + urlEncode(id))), (std::set<std::string>{id}));
+  auto patched = call("PATCH", path + "/attrs/pm25", json({{"value", 8}}).dump());
+  EXPECT_EQ(patched.status, 204u) << patched.describe();
+  auto del = call("DELETE", path);
+  EXPECT_EQ(del.status, 204u) << del.describe();
+  EXPECT_TRUE(idsOf(query("id=" + urlEncode(id))).empty()) << "the entity could not be deleted";
+}
+
+TEST_F(NgsildApi, SystemAttributesTrackChanges) {
+  const std::string id = "urn:ngsi-ld:AirQualityObserved:sys";
+  ASSERT_NO_FATAL_FAILURE(mustCreate(
+      {{"id", id}, {"type", "AirQualityObserved"}, {"pm25", prop(1)}, {"no2", prop(2)}}));
+  json before = fetch(id, "options=sysAttrs").json();
+  ASSERT_TRUE(before.contains("createdAt") && before.contains("modifiedAt")) << before.dump();
+  EXPECT_EQ(before["createdAt"], before["modifiedAt"]) << before.dump();
+  std::this_thread::sleep_for(20ms);
+  auto upd = call("PATCH", kBase + "/entities/" + id + "/attrs/pm25", json({{"value", 5}}).dump());
+  ASSERT_EQ(upd.status, 204u) << upd.describe();
+  json after = fetch(id, "options=sysAttrs").json();
+  EXPECT_EQ(after["createdAt"], before["createdAt"]) << after.dump();
+  EXPECT_GT(after["modifiedAt"].get<std::string>(), before["modifiedAt"].get<std::string>())
+      << after.dump();
+  EXPECT_EQ(after["pm25"]["createdAt"], before["pm25"]["createdAt"]) << after.dump();
+  EXPECT_GT(after["pm25"]["modifiedAt"].get<std::string>(),
+            before["pm25"]["modifiedAt"].get<std::string>())
+      << after.dump();
+  EXPECT_EQ(after["no2"]["modifiedAt"], before["no2"]["modifiedAt"])
+      << "an untouched attribute changed: " << after.dump();
+  // A replace through batch upsert keeps the entity's createdAt.
+  auto up = batch("upsert",
+                  json::array({{{"id", id}, {"type", "AirQualityObserved"}, {"pm25", prop(6)}}}));
+  ASSERT_EQ(up.status, 204u) << up.describe();
+  json replaced = fetch(id, "options=sysAttrs").json();
+  EXPECT_EQ(replaced["createdAt"], before["createdAt"]) << replaced.dump();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Batch operations
 
@@ -991,7 +1149,8 @@ TEST_F(NgsildQuery, TypesAndAttributes) {
   // Another unit's key sees none of unit 46's types.
   auto other = call("GET", kBase + "/types", "", {}, "application/json", keys_.integ01);
   ASSERT_EQ(other.status, 200u) << other.describe();
-  for (const auto& t : other.json()["typeList"]) EXPECT_NE(t, "QTest") << other.body;
+  const json other_types = other.json();
+  for (const auto& t : other_types["typeList"]) EXPECT_NE(t, "QTest") << other.body;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1214,6 +1373,29 @@ TEST_F(NgsildDurability, AcknowledgedWritesSurviveKill9) {
   EXPECT_EQ(call("GET", kBase + "/entities/" + c).status, 404u) << "a deleted entity came back";
   EXPECT_FALSE(entity(a).contains("no2")) << "a deleted attribute came back";
 
+  // Concurrent appends to one entity all land, in memory and on disk.
+  std::vector<std::thread> writers;
+  std::vector<unsigned> statuses(8, 0);
+  for (int i = 0; i < 8; ++i) {
+    writers.emplace_back([&, i] {
+      try {
+        statuses[i] = call("POST", kBase + "/entities/" + b + "/attrs",
+                           json({{"w" + std::to_string(i), prop(i)}}).dump())
+                          .status;
+      } catch (const std::exception&) {
+        statuses[i] = 0;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(statuses[i], 204u) << "writer " << i;
+  ASSERT_NO_FATAL_FAILURE(crashAndRestart());
+  json bj = entity(b);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(bj["w" + std::to_string(i)], prop(i))
+        << "lost concurrent append " << i << ": " << bj.dump();
+  }
+
   // Ownership survives too: unit 01 still cannot see unit 46's entities; queries work after load.
   EXPECT_EQ(call("GET", kBase + "/entities/" + a, "", other_).status, 404u);
   auto q = call("GET", kBase + "/entities?type=AirQualityObserved&count=true");
@@ -1242,6 +1424,63 @@ TEST_F(NgsildDurability, HostedContextSurvivesRestart) {
   auto doc = call("GET", location);
   EXPECT_EQ(doc.status, 200u) << "hosted @context lost on restart: " << doc.describe();
   EXPECT_EQ(entity(id)["https://example.org/pm25#"], prop(5));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile queries
+
+class NgsildHostile : public testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = addKeyCli(server_.dataDir(), "hostile", "integration", "46");
+    ASSERT_TRUE(server_.start());
+  }
+  void TearDown() override {
+    if (server_.running()) {
+      ASSERT_TRUE(server_.alive());
+      EXPECT_EQ(server_.terminate(), 0) << server_.stderrText();
+    }
+  }
+  ServerProcess server_;
+  std::string key_;
+};
+
+TEST_F(NgsildHostile, IdPatternCannotStallTheBroker) {
+  // A catastrophic-backtracking idPattern against a long id. NGSI-LD ids may be hundreds of
+  // characters, so the broker must bound the work (linear-time matching or refusing the pattern):
+  // otherwise one read request holds the broker for ever and every write waits behind it.
+  const std::string id = "urn:ngsi-ld:ReDoS:" + std::string(40, 'a') + "!";
+  RequestOptions o;
+  o.bearer = key_;
+  o.body = json({{"id", id}, {"type", "ReDoS"}, {"n", prop(1)}}).dump();
+  ASSERT_EQ(request(server_.port(), "POST", kBase + "/entities", o).status, 201u);
+
+  RequestOptions q;
+  q.bearer = key_;
+  q.timeout = 5s;
+  bool answered = false;
+  try {
+    auto r = request(
+        server_.port(), "GET",
+        kBase + "/entities?type=ReDoS&idPattern=" + urlEncode("^urn:ngsi-ld:ReDoS:(a+)+$"), q);
+    answered = true;
+    EXPECT_TRUE(r.status == 200u || r.status == 400u) << r.describe();
+    if (r.status == 200u) {
+      EXPECT_EQ(r.json(), json::array()) << r.body;
+    }
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "no answer within 5 s: " << e.what();
+  }
+  // Writes still go through.
+  o.body = json({{"m", prop(2)}}).dump();
+  o.timeout = 3s;
+  try {
+    auto w = request(server_.port(), "POST", kBase + "/entities/" + id + "/attrs", o);
+    EXPECT_EQ(w.status, 204u) << w.describe();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "a write stalled behind the idPattern query: " << e.what();
+  }
+  if (!answered) server_.kill9();  // the worker is still backtracking; don't wait for it
 }
 
 }  // namespace

@@ -223,7 +223,8 @@ class SqliteWriteTx final : public WriteTx {
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET type=excluded.type, "
         "doc=excluded.doc, modified_at_ms=excluded.modified_at_ms");
     if (!st.ok()) return st.error();
-    return (*st)->bind(1, r.id)
+    return (*st)
+        ->bind(1, r.id)
         .bind(2, r.type)
         .bind(3, r.unit_code)
         .bind(4, r.doc)
@@ -245,7 +246,8 @@ class SqliteWriteTx final : public WriteTx {
         "UPDATE SET entity_id=excluded.entity_id, entity_type=excluded.entity_type, "
         "mapping=excluded.mapping");
     if (!st.ok()) return st.error();
-    return (*st)->bind(1, d.apikey)
+    return (*st)
+        ->bind(1, d.apikey)
         .bind(2, d.device_id)
         .bind(3, d.entity_id)
         .bind(4, d.entity_type)

@@ -1,0 +1,420 @@
+// MQTT device telemetry through a real Mosquitto broker: devices provisioned over HTTP, FIWARE IoT
+// Agent JSON messages (/{apikey}/{device_id}/attrs) published with mosquitto_pub at QoS 1, the
+// readings visible through NGSI-LD, bad messages counted in /metrics without hurting the
+// connection, durability across kill -9, reconnection after a broker restart, and readings
+// queued by the broker while cityioc was down.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "integration/harness.h"
+
+namespace ioc::it {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr const char* kMosquitto = "/usr/sbin/mosquitto";
+constexpr const char* kMosquittoPub = "/usr/bin/mosquitto_pub";
+constexpr const char* kEntity = "urn:ngsi-ld:WeatherObserved:hue-001";
+
+//! A port that was free a moment ago (bound to port 0, then released).
+uint16_t freePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string readText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+//! fork + exec with stdin from `stdin_fd` (or /dev/null) and stdout+stderr to `log_path`.
+pid_t spawn(const std::vector<std::string>& args, const std::string& log_path, int stdin_fd = -1) {
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int in = stdin_fd >= 0 ? stdin_fd : ::open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(log, 1);
+    dup2(log, 2);
+    execve(argv[0], argv.data(), environ);
+    _exit(127);
+  }
+  if (log >= 0) ::close(log);
+  return pid;
+}
+
+//! waitpid with a deadline; the exit code (128+signal), or nullopt if still running.
+std::optional<int> waitPid(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r < 0 && errno != EINTR) return -1;
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+//! `/usr/sbin/mosquitto` on 127.0.0.1:port with anonymous access, as a child process.
+class MosquittoBroker {
+ public:
+  explicit MosquittoBroker(const std::string& dir) : dir_(dir), port_(freePort()) {
+    std::ofstream conf(dir_ + "/mosquitto.conf");
+    conf << "listener " << port_ << " 127.0.0.1\n"
+         << "allow_anonymous true\n"
+         << "persistence false\n";
+  }
+  ~MosquittoBroker() { stop(); }
+
+  testing::AssertionResult start() {
+    pid_ = spawn({kMosquitto, "-c", dir_ + "/mosquitto.conf"}, dir_ + "/mosquitto.log");
+    if (pid_ < 0) return testing::AssertionFailure() << "fork failed";
+    bool up =
+        eventually([&] { return !connectRefused(port_) || waitPid(pid_, 0ms).has_value(); }, 10s);
+    if (!up || connectRefused(port_)) {
+      stop();
+      return testing::AssertionFailure() << "mosquitto did not listen on " << port_ << ":\n"
+                                         << readText(dir_ + "/mosquitto.log");
+    }
+    return testing::AssertionSuccess();
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    if (!waitPid(pid_, 5s)) {
+      ::kill(pid_, SIGKILL);
+      waitPid(pid_, 5s);
+    }
+    pid_ = -1;
+  }
+  uint16_t port() const { return port_; }
+  std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::string dir_;
+  uint16_t port_;
+  pid_t pid_ = -1;
+};
+
+//! mosquitto_pub -q 1: returns once the broker has acknowledged the message.
+testing::AssertionResult publish(uint16_t port, const std::string& topic,
+                                 const std::string& payload, const std::string& log_dir) {
+  int in[2];
+  if (pipe2(in, O_CLOEXEC) != 0) return testing::AssertionFailure() << "pipe2 failed";
+  pid_t pid = spawn(
+      {kMosquittoPub, "-h", "127.0.0.1", "-p", std::to_string(port), "-q", "1", "-t", topic, "-s"},
+      log_dir + "/mosquitto_pub.log", in[0]);
+  ::close(in[0]);
+  size_t off = 0;
+  while (off < payload.size()) {
+    ssize_t n = ::write(in[1], payload.data() + off, payload.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  ::close(in[1]);
+  auto code = waitPid(pid, 15s);
+  if (!code) {
+    ::kill(pid, SIGKILL);
+    waitPid(pid, 5s);
+    return testing::AssertionFailure() << "mosquitto_pub timed out";
+  }
+  if (*code != 0) {
+    return testing::AssertionFailure()
+           << "mosquitto_pub exited " << *code << ": " << readText(log_dir + "/mosquitto_pub.log");
+  }
+  return testing::AssertionSuccess();
+}
+
+//! The value of one sample in a Prometheus text exposition; -1 when absent.
+double sample(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+std::string dropped(const std::string& reason) {
+  return "mqtt_messages_dropped_total{reason=\"" + reason + "\"}";
+}
+
+//! `cityioc key add`; the key is the last line of its output.
+std::string addKey(const std::string& data_dir, const std::string& name, const std::string& scope,
+                   const std::string& unit) {
+  auto r =
+      runCli({"key", "add", "--data", data_dir, "--name", name, "--scope", scope, "--unit", unit});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::string out = r.out;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  size_t nl = out.rfind('\n');
+  return nl == std::string::npos ? out : out.substr(nl + 1);
+}
+
+json deviceSpec(const std::string& device_id = "dev1") {
+  return {
+      {"device_id", device_id},
+      {"apikey", "KEY"},
+      {"entity_id", kEntity},
+      {"entity_type", "WeatherObserved"},
+      {"attributes",
+       {{{"object_id", "t"}, {"name", "temperature"}, {"type", "Property"}, {"unitCode", "CEL"}},
+        {{"object_id", "h"}, {"name", "relativeHumidity"}, {"type", "Property"}}}}};
+}
+
+class Mqtt : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(kMosquitto)) {
+      GTEST_SKIP() << kMosquitto << " is not installed (scripts/deps installs package mosquitto)";
+    }
+    if (!fs::exists(kMosquittoPub)) {
+      GTEST_SKIP() << kMosquittoPub
+                   << " is not installed (scripts/deps installs package mosquitto-clients)";
+    }
+    broker_ = std::make_unique<MosquittoBroker>(dir_.path());
+    ASSERT_TRUE(broker_->start());
+    server_ = std::make_unique<ServerProcess>(
+        std::vector<std::string>{},
+        Env{{"CITYIOC_MQTT_URL", broker_->url()}, {"CITYIOC_MQTT_CLIENT_ID", "cityioc-it"}});
+    key_ = addKey(server_->dataDir(), "hue-gateway", "integration", "46");
+    other_key_ = addKey(server_->dataDir(), "hanoi-gateway", "integration", "01");
+    ASSERT_FALSE(key_.empty());
+    ASSERT_TRUE(server_->start());
+    ASSERT_TRUE(waitConnected(true)) << server_->stderrText();
+  }
+  void TearDown() override {
+    if (server_ && server_->running()) {
+      ASSERT_TRUE(server_->alive());
+      EXPECT_EQ(server_->terminate(), 0) << server_->stderrText();
+    }
+    server_.reset();
+    broker_.reset();
+  }
+  uint16_t port() const { return server_->port(); }
+  std::string metrics() { return get(port(), "/metrics").body; }
+  bool waitConnected(bool want, std::chrono::milliseconds timeout = 20s) {
+    return eventually([&] { return sample(metrics(), "mqtt_connected") == (want ? 1 : 0); },
+                      timeout);
+  }
+  void provision(const json& spec = deviceSpec()) {
+    auto r = postJson(port(), "/api/v1/devices", spec, key_);
+    ASSERT_EQ(r.status, 201u) << r.describe();
+  }
+  testing::AssertionResult send(const std::string& payload,
+                                const std::string& topic = "/KEY/dev1/attrs") {
+    return publish(broker_->port(), topic, payload, dir_.path());
+  }
+  json entity() {
+    auto r = get(port(), "/ngsi-ld/v1/entities/" + std::string(kEntity), key_);
+    return r.status == 200 ? r.json() : json();
+  }
+  //! Polls the entity until its temperature has `value` (bounded).
+  bool waitTemperature(double value, std::chrono::milliseconds timeout = 10s) {
+    return eventually(
+        [&] {
+          json e = entity();
+          return e.is_object() && e.contains("temperature") &&
+                 e["temperature"].value("value", json()) == json(value);
+        },
+        timeout);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<MosquittoBroker> broker_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string key_, other_key_;
+};
+
+TEST_F(Mqtt, ReadingsBecomeEntityAttributesAndSurviveKill9) {
+  provision();
+  ASSERT_TRUE(send(R"({"t": 21.5, "h": 60})"));
+  ASSERT_TRUE(waitTemperature(21.5)) << entity().dump() << "\n" << server_->stderrText();
+  json e = entity();
+  EXPECT_EQ(e["type"], "WeatherObserved");
+  EXPECT_EQ(e["temperature"]["type"], "Property");
+  EXPECT_EQ(e["temperature"]["unitCode"], "CEL");
+  EXPECT_EQ(e["relativeHumidity"]["value"], 60);
+  EXPECT_FALSE(e["relativeHumidity"].contains("unitCode"));
+  // The entity belongs to the device's unit: invisible to another province's key.
+  EXPECT_EQ(get(port(), "/ngsi-ld/v1/entities/" + std::string(kEntity), other_key_).status, 404u);
+  EXPECT_EQ(sample(metrics(), "mqtt_messages_total"), 1);
+  EXPECT_GE(sample(metrics(), "mqtt_ingest_batch_size_count"), 1);
+
+  // A reading that was visible was durable: kill -9, restart, still there.
+  server_->kill9();
+  ASSERT_TRUE(server_->restart());
+  json after = entity();
+  ASSERT_TRUE(after.is_object()) << server_->stderrText();
+  EXPECT_EQ(after["temperature"]["value"], 21.5);
+  EXPECT_EQ(after["relativeHumidity"]["value"], 60);
+  // The device too; and the new process ingests again.
+  auto devices = get(port(), "/api/v1/devices", key_);
+  ASSERT_EQ(devices.status, 200u) << devices.describe();
+  EXPECT_EQ(devices.json()["total"], 1);
+  ASSERT_TRUE(waitConnected(true));
+  ASSERT_TRUE(send(R"({"t": 22.0})"));
+  ASSERT_TRUE(waitTemperature(22.0)) << entity().dump();
+  EXPECT_EQ(entity()["relativeHumidity"]["value"], 60);  // merged, not replaced
+}
+
+TEST_F(Mqtt, BadMessagesAreDroppedAndCountedAndTheConnectionCarriesOn) {
+  provision();
+  ASSERT_TRUE(send("this is not json"));
+  ASSERT_TRUE(send("[1, 2, 3]"));
+  ASSERT_TRUE(send(R"({"t": 1})", "/KEY/ghost/attrs"));
+  ASSERT_TRUE(send(R"({"t": 1})", "/WRONGKEY/dev1/attrs"));
+  ASSERT_TRUE(send(R"({"zz": 5, "t": 18.5})"));
+  ASSERT_TRUE(send(R"({"t": null})"));
+  ASSERT_TRUE(send(R"({"t": 1, "TimeInstant": "yesterday"})"));
+  ASSERT_TRUE(send(R"({"s": ")" + std::string(70 * 1024, 'x') + "\"}"));
+  ASSERT_TRUE(send(std::string("{\"t\": \"\xff\"}")));
+  // A valid reading after all of them still arrives.
+  ASSERT_TRUE(send(R"({"t": 23.5})"));
+  ASSERT_TRUE(waitTemperature(23.5)) << entity().dump() << "\n" << server_->stderrText();
+
+  std::string m = metrics();
+  EXPECT_EQ(sample(m, "mqtt_messages_total"), 10) << m;
+  EXPECT_EQ(sample(m, dropped("bad_json")), 3) << m;
+  EXPECT_EQ(sample(m, dropped("unknown_device")), 2) << m;
+  EXPECT_EQ(sample(m, dropped("unknown_attribute")), 1) << m;
+  EXPECT_EQ(sample(m, dropped("bad_value")), 2) << m;
+  EXPECT_EQ(sample(m, dropped("too_large")), 1) << m;
+  EXPECT_EQ(sample(m, dropped("ingest_failed")), 0) << m;
+  EXPECT_EQ(sample(m, "mqtt_connected"), 1) << m;
+  // Drops are logged, but not one line per message.
+  EXPECT_NE(server_->stderrText().find("mqtt message dropped"), std::string::npos);
+}
+
+TEST_F(Mqtt, TimeInstantBecomesObservedAt) {
+  provision();
+  ASSERT_TRUE(send(R"({"t": 19.25, "h": 70, "TimeInstant": "2026-03-01T07:30:00+07:00"})"));
+  ASSERT_TRUE(waitTemperature(19.25)) << entity().dump();
+  json e = entity();
+  EXPECT_EQ(e["temperature"]["observedAt"], "2026-03-01T00:30:00.000Z") << e.dump();
+  EXPECT_EQ(e["relativeHumidity"]["observedAt"], "2026-03-01T00:30:00.000Z") << e.dump();
+}
+
+TEST_F(Mqtt, DevicesAreValidatedScopedAndRemovable) {
+  // Validation answers problem+json.
+  json bad = deviceSpec();
+  bad["device_id"] = "dev/1";
+  auto r = postJson(port(), "/api/v1/devices", bad, key_);
+  EXPECT_EQ(r.status, 422u) << r.describe();
+  EXPECT_TRUE(r.isProblem());
+  bad = deviceSpec();
+  bad["entity_id"] = "not a uri";
+  EXPECT_EQ(postJson(port(), "/api/v1/devices", bad, key_).status, 422u);
+  bad = deviceSpec();
+  bad["attributes"][0]["type"] = "Relationship";
+  EXPECT_EQ(postJson(port(), "/api/v1/devices", bad, key_).status, 422u);
+  RequestOptions raw;
+  raw.bearer = key_;
+  raw.body = "{not json";
+  auto malformed = request(port(), "POST", "/api/v1/devices", raw);
+  EXPECT_EQ(malformed.status, 400u) << malformed.describe();
+  EXPECT_TRUE(malformed.isProblem());
+
+  provision();
+  auto dup = postJson(port(), "/api/v1/devices", deviceSpec(), key_);
+  EXPECT_EQ(dup.status, 409u) << dup.describe();
+  EXPECT_TRUE(dup.isProblem());
+  auto one = get(port(), "/api/v1/devices/KEY/dev1", key_);
+  ASSERT_EQ(one.status, 200u) << one.describe();
+  EXPECT_EQ(one.json()["entity_type"], "WeatherObserved");
+  EXPECT_EQ(one.json()["unit_code"], "46");
+
+  // Another province neither sees nor removes it.
+  auto theirs = get(port(), "/api/v1/devices", other_key_);
+  ASSERT_EQ(theirs.status, 200u);
+  EXPECT_EQ(theirs.json()["total"], 0);
+  EXPECT_EQ(get(port(), "/api/v1/devices/KEY/dev1", other_key_).status, 404u);
+  RequestOptions del;
+  del.bearer = other_key_;
+  auto refused = request(port(), "DELETE", "/api/v1/devices/KEY/dev1", del);
+  EXPECT_EQ(refused.status, 404u) << refused.describe();
+  EXPECT_TRUE(refused.isProblem());
+  // Read-only keys cannot provision.
+  const std::string reader = addKey(server_->dataDir(), "reader", "read", "46");
+  EXPECT_EQ(postJson(port(), "/api/v1/devices", deviceSpec("dev9"), reader).status, 403u);
+
+  // Removed by its own unit: 204, then its messages are unknown.
+  del.bearer = key_;
+  EXPECT_EQ(request(port(), "DELETE", "/api/v1/devices/KEY/dev1", del).status, 204u);
+  EXPECT_EQ(request(port(), "DELETE", "/api/v1/devices/KEY/dev1", del).status, 404u);
+  ASSERT_TRUE(send(R"({"t": 1})"));
+  EXPECT_TRUE(eventually([&] { return sample(metrics(), dropped("unknown_device")) == 1; }, 10s));
+}
+
+TEST_F(Mqtt, ReconnectsAfterTheBrokerRestarts) {
+  provision();
+  broker_->stop();
+  ASSERT_TRUE(waitConnected(false)) << server_->stderrText();
+  ASSERT_TRUE(broker_->start());
+  // Subscribed again on reconnect (this broker kept no session).
+  ASSERT_TRUE(waitConnected(true, 40s)) << server_->stderrText();
+  ASSERT_TRUE(send(R"({"t": 24.5})"));
+  ASSERT_TRUE(waitTemperature(24.5)) << server_->stderrText();
+}
+
+TEST_F(Mqtt, ReadingsSentWhileDownArriveAfterRestart) {
+  provision();
+  // A clean stop: the broker keeps the persistent session and queues QoS 1 messages for it.
+  ASSERT_EQ(server_->terminate(), 0) << server_->stderrText();
+  ASSERT_TRUE(send(R"({"t": 30.5})"));
+  ASSERT_TRUE(server_->restart());
+  ASSERT_TRUE(waitTemperature(30.5)) << entity().dump() << "\n" << server_->stderrText();
+}
+
+TEST(MqttOff, WithoutAUrlThereIsNoClientButDevicesCanBeProvisioned) {
+  ServerProcess server;
+  const std::string key = addKey(server.dataDir(), "gw", "integration", "46");
+  ASSERT_TRUE(server.start());
+  std::string m = get(server.port(), "/metrics").body;
+  EXPECT_EQ(m.find("mqtt_connected"), std::string::npos) << m;
+  auto r = postJson(server.port(), "/api/v1/devices", deviceSpec(), key);
+  EXPECT_EQ(r.status, 201u) << r.describe();
+  EXPECT_EQ(server.stderrText().find("mqtt connecting"), std::string::npos);
+  EXPECT_EQ(server.terminate(), 0);
+}
+
+TEST(MqttOff, BadSettingsStopStartup) {
+  ServerProcess server({}, {{"CITYIOC_MQTT_URL", "tcp://127.0.0.1:1883"}});
+  EXPECT_FALSE(server.start());
+  EXPECT_NE(server.stderrText().find("mqtt.url"), std::string::npos) << server.stderrText();
+}
+
+}  // namespace
+}  // namespace ioc::it
