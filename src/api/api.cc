@@ -48,7 +48,12 @@ std::vector<RouteSpec> Api::routeTable() {
 
 void Api::add(RouteSpec spec, ApiFn fn) {
   specs_.push_back(std::move(spec));
-  fns_.push_back(std::move(fn));
+  fns_.emplace_back(std::move(fn));
+}
+
+void Api::addAsync(RouteSpec spec, AsyncApiFn fn) {
+  specs_.push_back(std::move(spec));
+  fns_.emplace_back(std::move(fn));
 }
 
 void Api::registerRoutes(net::Router& router) const {
@@ -58,7 +63,7 @@ void Api::registerRoutes(net::Router& router) const {
   }
 }
 
-net::Handler Api::wrap(const RouteSpec& spec, ApiFn fn) const {
+net::Handler Api::wrap(const RouteSpec& spec, AnyFn fn) const {
   const auth::Permission permission = spec.permission;
   const Exec exec = spec.exec;
   const ApiServices* services = &services_;
@@ -81,7 +86,10 @@ net::Handler Api::wrap(const RouteSpec& spec, ApiFn fn) const {
     }
     auto run = [fn, req, who = std::move(who), responder = std::move(responder)]() mutable {
       try {
-        responder.send(fn(*req, who ? &*who : nullptr));
+        if (const auto* async = std::get_if<AsyncApiFn>(&fn)) {
+          return (*async)(req, who ? &*who : nullptr, std::move(responder));
+        }
+        responder.send(std::get<ApiFn>(fn)(*req, who ? &*who : nullptr));
       } catch (const std::exception& e) {
         // Nothing escapes a handler: log the cause, answer a bare 500.
         core::logError("handler failed", {{"rid", req->request_id}, {"error", e.what()}});

@@ -5,6 +5,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "auth/auth_service.h"
@@ -48,6 +49,9 @@ struct RouteSpec {
 
 //! A handler: the request and the authenticated caller (null on public routes).
 using ApiFn = std::function<net::Response(const net::Request&, const auth::Principal*)>;
+//! An asynchronous handler answers through the Responder when its work completes (typically a
+//! durable write), so no thread waits. The Principal pointer is valid only during the call.
+using AsyncApiFn = std::function<void(net::RequestPtr, const auth::Principal*, net::Responder)>;
 
 class Api {
  public:
@@ -58,14 +62,16 @@ class Api {
   static std::vector<RouteSpec> routeTable();
 
   void add(RouteSpec spec, ApiFn fn);
+  void addAsync(RouteSpec spec, AsyncApiFn fn);
   const ApiServices& services() const { return services_; }
 
  private:
-  net::Handler wrap(const RouteSpec& spec, ApiFn fn) const;
+  using AnyFn = std::variant<ApiFn, AsyncApiFn>;
+  net::Handler wrap(const RouteSpec& spec, AnyFn fn) const;
 
   ApiServices services_;
   std::vector<RouteSpec> specs_;
-  std::vector<ApiFn> fns_;
+  std::vector<AnyFn> fns_;
 };
 
 // Route groups, one per file.

@@ -20,7 +20,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr size_t kDeviceBody = 64 * 1024;
+constexpr size_t kDeviceBody = size_t{64} * 1024;
 constexpr size_t kMaxLimit = 1000;
 
 bool canSee(const ApiServices& s, const Principal& who, const model::Device& d) {
@@ -44,11 +44,12 @@ Response provisionDevice(const ApiServices& s, const Request& req, const Princip
 }
 
 core::Result<size_t> sizeParam(const Request& req, const char* name, size_t def, size_t max) {
-  auto v = req.queryParam(name);
+  const std::optional<std::string> v = req.queryParam(name);
   if (!v) return def;
+  const std::string_view text = *v;
   size_t n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || p != v->data() + v->size() || n > max ||
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || p != text.data() + text.size() || n > max ||
       (n == 0 && std::string_view(name) == "limit")) {
     return core::makeError(
         core::Errc::kInvalidArgument,

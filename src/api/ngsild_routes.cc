@@ -1,6 +1,7 @@
 // NGSI-LD context API (ETSI GS CIM 009) under /ngsi-ld/v1/: entities, attributes, batch
 // operations, queries with q and geo-queries, types, attributes, hosted @contexts.
 #include <charconv>
+#include <cstring>
 #include <regex>
 
 #include "api/api.h"
@@ -196,6 +197,28 @@ context::RenderOptions renderOptions(const Request& req, const TermMap& terms,
   return o;
 }
 
+//! Accept must allow JSON or JSON-LD (RFC 9110 §12.5.1); anything else is 406.
+bool acceptable(const Request& req) {
+  std::string accept(req.header(net::http::field::accept));
+  if (accept.empty()) return true;
+  for (char& c : accept) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* ok : {"*/*", "application/*", "application/json", "application/ld+json"}) {
+    if (accept.find(ok) != std::string::npos) return true;
+  }
+  return false;
+}
+
+Response notAcceptable(const Request& req) {
+  return ldError(status::not_acceptable, "NotAcceptable",
+                 "this resource is served as application/json or application/ld+json", req);
+}
+
+//! Entity ids in paths must be URIs: anything else is BadRequestData, not ResourceNotFound.
+std::optional<Response> badEntityId(const Request& req) {
+  if (context::isValidEntityId(req.param("entityId"))) return std::nullopt;
+  return ldError(status::bad_request, "BadRequestData", "entity id must be a URI", req);
+}
+
 Response noContent() {
   Response r;
   r.status = status::no_content;
@@ -217,23 +240,51 @@ model::Actor actorOf(const Principal& who, const Request& req) {
   return auth::actorFor(who, req.client_ip, req.request_id);
 }
 
-Response createEntity(const ApiServices& s, const Request& req, const Principal& who) {
+//! An id as one path segment: everything but unreserved and sub-delimiter characters encoded.
+std::string encodeSegment(std::string_view id) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : id) {
+    if (std::isalnum(c) || std::strchr("-._~:@!$&'()*+,;=", c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+//! A Responder that std::function can hold (completion callbacks must be copyable).
+using SharedResponder = std::shared_ptr<net::Responder>;
+SharedResponder share(net::Responder r) {
+  return std::make_shared<net::Responder>(std::move(r));
+}
+
+void createEntity(const ApiServices& s, net::RequestPtr rp, const Principal& who,
+                  net::Responder responder) {
+  const Request& req = *rp;
   auto body = ldBody(req, false);
-  if (!body.ok()) return ldError(body.error(), req);
+  if (!body.ok()) return responder.send(ldError(body.error(), req));
   auto terms = requestTerms(s, req, &*body);
-  if (!terms.ok()) return ldError(terms.error(), req);
+  if (!terms.ok()) return responder.send(ldError(terms.error(), req));
   auto entity = context::parseEntity(*body, **terms, s.clock->nowUnixMs());
-  if (!entity.ok()) return ldError(entity.error(), req);
+  if (!entity.ok()) return responder.send(ldError(entity.error(), req));
   const std::string id = entity->id;
-  auto created = s.broker->create(std::move(*entity), visibility(who), actorOf(who, req));
-  if (!created.ok()) return ldError(created.error(), req);
-  Response r;
-  r.status = status::created;
-  r.headers.emplace_back("Location", "/ngsi-ld/v1/entities/" + id);
-  return r;
+  s.broker->createAsync(std::move(*entity), visibility(who), actorOf(who, req),
+                        [rp, id, out = share(std::move(responder))](core::Status st) {
+                          if (!st.ok()) return out->send(ldError(st.error(), *rp));
+                          Response r;
+                          r.status = status::created;
+                          r.headers.emplace_back("Location",
+                                                 "/ngsi-ld/v1/entities/" + encodeSegment(id));
+                          out->send(std::move(r));
+                        });
 }
 
 Response getEntity(const ApiServices& s, const Request& req, const Principal& who) {
+  if (!acceptable(req)) return notAcceptable(req);
   auto terms = requestTerms(s, req, nullptr);
   if (!terms.ok()) return ldError(terms.error(), req);
   const std::string id(req.param("entityId"));
@@ -247,6 +298,7 @@ Response getEntity(const ApiServices& s, const Request& req, const Principal& wh
 }
 
 Response queryEntities(const ApiServices& s, const Request& req, const Principal& who) {
+  if (!acceptable(req)) return notAcceptable(req);
   auto terms = requestTerms(s, req, nullptr);
   if (!terms.ok()) return ldError(terms.error(), req);
   const TermMap& t = **terms;
@@ -256,13 +308,10 @@ Response queryEntities(const ApiServices& s, const Request& req, const Principal
   }
   if (auto v = req.queryParam("id")) q.ids = splitList(*v);
   if (auto v = req.queryParam("idPattern")) {
-    if (v->size() > 256)
-      return ldError(status::bad_request, "BadRequestData", "idPattern too long", req);
-    try {
-      std::regex check(*v, std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
+    auto compiled = ngsild::compileSafePattern(*v);
+    if (!compiled.ok()) {
       return ldError(status::bad_request, "BadRequestData",
-                     "idPattern is not a valid regular expression", req);
+                     "idPattern: " + compiled.error().message, req);
     }
     q.id_pattern = *v;
   }
@@ -324,41 +373,50 @@ Response queryEntities(const ApiServices& s, const Request& req, const Principal
   return r;
 }
 
-Response mergeAttrs(const ApiServices& s, const Request& req, const Principal& who,
-                    context::MergeMode mode) {
+void mergeAttrs(const ApiServices& s, net::RequestPtr rp, const Principal& who,
+                context::MergeMode mode, net::Responder responder) {
+  const Request& req = *rp;
+  if (auto bad = badEntityId(req)) return responder.send(std::move(*bad));
   auto body = ldBody(req, false);
-  if (!body.ok()) return ldError(body.error(), req);
+  if (!body.ok()) return responder.send(ldError(body.error(), req));
   auto terms = requestTerms(s, req, &*body);
-  if (!terms.ok()) return ldError(terms.error(), req);
+  if (!terms.ok()) return responder.send(ldError(terms.error(), req));
   auto attrs = context::parseAttributes(*body, **terms, s.clock->nowUnixMs());
-  if (!attrs.ok()) return ldError(attrs.error(), req);
-  if (attrs->empty())
-    return ldError(status::bad_request, "BadRequestData", "no attributes given", req);
+  if (!attrs.ok()) return responder.send(ldError(attrs.error(), req));
+  if (attrs->empty()) {
+    return responder.send(
+        ldError(status::bad_request, "BadRequestData", "no attributes given", req));
+  }
   if (mode == context::MergeMode::kAppend && hasOption(req, "noOverwrite")) {
     mode = context::MergeMode::kAppendNoOverwrite;
   }
-  auto result = s.broker->mergeAttrs(std::string(req.param("entityId")), *attrs, mode,
-                                     visibility(who), actorOf(who, req));
-  if (!result.ok()) return ldError(result.error(), req);
-  if (mode == context::MergeMode::kUpdateExisting && result->updated.empty()) {
-    // v1.6: updating only attributes that do not exist answers 207 (none updated)
-    return mergeOutcome(*result, **terms);
-  }
-  return mergeOutcome(*result, **terms);
+  s.broker->mergeAttrsAsync(
+      std::string(req.param("entityId")), *attrs, mode, visibility(who), actorOf(who, req),
+      [rp, terms = *terms,
+       out = share(std::move(responder))](core::Result<context::MergeResult> result) {
+        if (!result.ok()) return out->send(ldError(result.error(), *rp));
+        out->send(mergeOutcome(*result, *terms));
+      });
 }
 
-Response patchAttr(const ApiServices& s, const Request& req, const Principal& who) {
+void patchAttr(const ApiServices& s, net::RequestPtr rp, const Principal& who,
+               net::Responder responder) {
+  const Request& req = *rp;
+  if (auto bad = badEntityId(req)) return responder.send(std::move(*bad));
   auto body = ldBody(req, false);
-  if (!body.ok()) return ldError(body.error(), req);
+  if (!body.ok()) return responder.send(ldError(body.error(), req));
   auto terms = requestTerms(s, req, &*body);
-  if (!terms.ok()) return ldError(terms.error(), req);
+  if (!terms.ok()) return responder.send(ldError(terms.error(), req));
   const std::string attr = (*terms)->expand(req.param("attrId"));
-  auto st = s.broker->patchAttr(std::string(req.param("entityId")), attr, *body, **terms,
-                                visibility(who), actorOf(who, req));
-  return st.ok() ? noContent() : ldError(st.error(), req);
+  s.broker->patchAttrAsync(std::string(req.param("entityId")), attr, *body, **terms,
+                           visibility(who), actorOf(who, req),
+                           [rp, out = share(std::move(responder))](core::Status st) {
+                             out->send(st.ok() ? noContent() : ldError(st.error(), *rp));
+                           });
 }
 
 Response deleteAttr(const ApiServices& s, const Request& req, const Principal& who) {
+  if (auto bad = badEntityId(req)) return *bad;
   auto terms = requestTerms(s, req, nullptr);
   if (!terms.ok()) return ldError(terms.error(), req);
   const std::string attr = (*terms)->expand(req.param("attrId"));
@@ -370,46 +428,53 @@ Response deleteAttr(const ApiServices& s, const Request& req, const Principal& w
 }
 
 //! 201 with the ids when everything was created, 204 when everything was updated, else 207.
-Response batchOutcome(const std::vector<context::BatchItem>& items, bool create_style) {
-  json success = json::array(), errors = json::array();
-  bool all_created = true;
+//! Batch answers (§5.6.7–5.6.10): any failure → 207 {success, errors}; create → 201 with the
+//! ids; upsert → 201 with the ids of the entities it created, or 204 if it created none;
+//! update and delete → 204.
+Response batchOutcome(const std::vector<context::BatchItem>& items, std::string_view op) {
+  json success = json::array(), errors = json::array(), created = json::array();
   for (const auto& i : items) {
     if (i.error) {
       errors.push_back({{"entityId", i.id}, {"error", ldErrorJson(*i.error)}});
     } else {
       success.push_back(i.id);
-      all_created = all_created && i.created;
+      if (i.created) created.push_back(i.id);
     }
   }
   if (!errors.empty()) {
     return jsonResponse({{"success", success}, {"errors", errors}}, status::multi_status);
   }
-  if (create_style || (all_created && !items.empty()))
-    return jsonResponse(success, status::created);
+  if (op == "create") return jsonResponse(success, status::created);
+  if (op == "upsert" && !created.empty()) return jsonResponse(created, status::created);
   return noContent();
 }
 
-Response batchOperation(const ApiServices& s, const Request& req, const Principal& who,
-                        std::string_view op) {
+void batchOperation(const ApiServices& s, net::RequestPtr rp, const Principal& who,
+                    std::string_view op, net::Responder responder) {
+  const Request& req = *rp;
   auto body = ldBody(req, true);
-  if (!body.ok()) return ldError(body.error(), req);
-  if (body->empty()) return ldError(status::bad_request, "BadRequestData", "empty batch", req);
+  if (!body.ok()) return responder.send(ldError(body.error(), req));
+  if (body->empty())
+    return responder.send(ldError(status::bad_request, "BadRequestData", "empty batch", req));
   if (body->size() > 10000)
-    return ldError(status::bad_request, "BadRequestData", "at most 10000 entities per batch", req);
+    return responder.send(
+        ldError(status::bad_request, "BadRequestData", "at most 10000 entities per batch", req));
   if (op == "delete") {
     std::vector<std::string> ids;
     for (const auto& id : *body) {
       if (!id.is_string())
-        return ldError(status::bad_request, "BadRequestData", "delete takes an array of ids", req);
+        return responder.send(
+            ldError(status::bad_request, "BadRequestData", "delete takes an array of ids", req));
       ids.push_back(id.get<std::string>());
     }
-    return batchOutcome(s.broker->batchDelete(ids, visibility(who), actorOf(who, req)), false);
+    return responder.send(
+        batchOutcome(s.broker->batchDelete(ids, visibility(who), actorOf(who, req)), "delete"));
   }
   const std::string type = lowerMediaType(req.header(net::http::field::content_type));
   std::shared_ptr<const TermMap> link_terms;
   if (type != "application/ld+json") {
     auto t = s.contexts->resolveLink(req.header(net::http::field::link));
-    if (!t.ok()) return ldError(t.error(), req);
+    if (!t.ok()) return responder.send(ldError(t.error(), req));
     link_terms = *t;
   }
   const int64_t now = s.clock->nowUnixMs();
@@ -441,18 +506,26 @@ Response batchOperation(const ApiServices& s, const Request& req, const Principa
   if (op == "upsert") kind = hasOption(req, "update") ? Kind::kUpsertUpdate : Kind::kUpsertReplace;
   if (op == "update")
     kind = hasOption(req, "noOverwrite") ? Kind::kUpdateNoOverwrite : Kind::kUpdate;
-  auto items = s.broker->batch(kind, std::move(entities), visibility(who), actorOf(who, req));
   // A batch error for an unparseable entity has no id: take it from the input when possible.
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (items[i].id.empty() && (*body)[i].is_object() && (*body)[i].contains("id") &&
-        (*body)[i]["id"].is_string()) {
-      items[i].id = (*body)[i]["id"].get<std::string>();
-    }
+  std::vector<std::string> input_ids;
+  input_ids.reserve(body->size());
+  for (const auto& item : *body) {
+    input_ids.push_back(item.is_object() && item.contains("id") && item["id"].is_string()
+                            ? item["id"].get<std::string>()
+                            : std::string());
   }
-  return batchOutcome(items, op == "create");
+  s.broker->batchAsync(kind, std::move(entities), visibility(who), actorOf(who, req),
+                       [input_ids = std::move(input_ids), op,
+                        out = share(std::move(responder))](std::vector<context::BatchItem> items) {
+                         for (size_t i = 0; i < items.size(); ++i) {
+                           if (items[i].id.empty()) items[i].id = input_ids[i];
+                         }
+                         out->send(batchOutcome(items, op));
+                       });
 }
 
 Response typeList(const ApiServices& s, const Request& req, const Principal& who) {
+  if (!acceptable(req)) return notAcceptable(req);
   auto terms = requestTerms(s, req, nullptr);
   if (!terms.ok()) return ldError(terms.error(), req);
   json list = json::array();
@@ -464,12 +537,13 @@ Response typeList(const ApiServices& s, const Request& req, const Principal& who
 }
 
 Response attributeList(const ApiServices& s, const Request& req, const Principal& who) {
+  if (!acceptable(req)) return notAcceptable(req);
   auto terms = requestTerms(s, req, nullptr);
   if (!terms.ok()) return ldError(terms.error(), req);
   json list = json::array();
   for (const auto& a : s.broker->attributes(visibility(who))) list.push_back((*terms)->compact(a));
-  return ldResponse({{"id", "urn:ngsi-ld:EntityAttributeList:" + req.request_id},
-                     {"type", "EntityAttributeList"},
+  return ldResponse({{"id", "urn:ngsi-ld:AttributeList:" + req.request_id},
+                     {"type", "AttributeList"},
                      {"attributeList", list}},
                     **terms, req);
 }
@@ -479,9 +553,11 @@ Response attributeList(const ApiServices& s, const Request& req, const Principal
 void addNgsiLdRoutes(Api& api) {
   const ApiServices* s = &api.services();
   const std::string base = "/ngsi-ld/v1";
-  api.add({verb::post, base + "/entities", Permission::kIngest, Exec::kWorker, kEntityBody,
-           "NGSI-LD: create an entity"},
-          [s](const Request& r, const Principal* w) { return createEntity(*s, r, *w); });
+  api.addAsync({verb::post, base + "/entities", Permission::kIngest, Exec::kWorker, kEntityBody,
+                "NGSI-LD: create an entity"},
+               [s](net::RequestPtr r, const Principal* w, net::Responder out) {
+                 createEntity(*s, std::move(r), *w, std::move(out));
+               });
   api.add(
       {verb::get, base + "/entities", Permission::kContextRead, Exec::kWorker, 0,
        "NGSI-LD: query entities (type, id, idPattern, attrs, q, geo-query, limit, offset, count)"},
@@ -492,31 +568,36 @@ void addNgsiLdRoutes(Api& api) {
   api.add({verb::delete_, base + "/entities/{entityId}", Permission::kIngest, Exec::kWorker, 0,
            "NGSI-LD: delete an entity"},
           [s](const Request& r, const Principal* w) {
+            if (auto bad = badEntityId(r)) return *bad;
             auto st =
                 s->broker->remove(std::string(r.param("entityId")), visibility(*w), actorOf(*w, r));
             return st.ok() ? noContent() : ldError(st.error(), r);
           });
-  api.add({verb::post, base + "/entities/{entityId}/attrs", Permission::kIngest, Exec::kWorker,
-           kEntityBody, "NGSI-LD: append attributes (options=noOverwrite)"},
-          [s](const Request& r, const Principal* w) {
-            return mergeAttrs(*s, r, *w, context::MergeMode::kAppend);
-          });
-  api.add({verb::patch, base + "/entities/{entityId}/attrs", Permission::kIngest, Exec::kWorker,
-           kEntityBody, "NGSI-LD: update existing attributes"},
-          [s](const Request& r, const Principal* w) {
-            return mergeAttrs(*s, r, *w, context::MergeMode::kUpdateExisting);
-          });
-  api.add({verb::patch, base + "/entities/{entityId}/attrs/{attrId}", Permission::kIngest,
-           Exec::kWorker, kEntityBody, "NGSI-LD: partial attribute update"},
-          [s](const Request& r, const Principal* w) { return patchAttr(*s, r, *w); });
+  api.addAsync({verb::post, base + "/entities/{entityId}/attrs", Permission::kIngest, Exec::kWorker,
+                kEntityBody, "NGSI-LD: append attributes (options=noOverwrite)"},
+               [s](net::RequestPtr r, const Principal* w, net::Responder out) {
+                 mergeAttrs(*s, std::move(r), *w, context::MergeMode::kAppend, std::move(out));
+               });
+  api.addAsync({verb::patch, base + "/entities/{entityId}/attrs", Permission::kIngest,
+                Exec::kWorker, kEntityBody, "NGSI-LD: update existing attributes"},
+               [s](net::RequestPtr r, const Principal* w, net::Responder out) {
+                 mergeAttrs(*s, std::move(r), *w, context::MergeMode::kUpdateExisting,
+                            std::move(out));
+               });
+  api.addAsync({verb::patch, base + "/entities/{entityId}/attrs/{attrId}", Permission::kIngest,
+                Exec::kWorker, kEntityBody, "NGSI-LD: partial attribute update"},
+               [s](net::RequestPtr r, const Principal* w, net::Responder out) {
+                 patchAttr(*s, std::move(r), *w, std::move(out));
+               });
   api.add({verb::delete_, base + "/entities/{entityId}/attrs/{attrId}", Permission::kIngest,
            Exec::kWorker, 0, "NGSI-LD: delete an attribute (datasetId, deleteAll)"},
           [s](const Request& r, const Principal* w) { return deleteAttr(*s, r, *w); });
   for (const char* op : {"create", "upsert", "update", "delete"}) {
-    api.add(
-        {verb::post, base + "/entityOperations/" + op, Permission::kIngest, Exec::kWorker,
-         kBatchBody, std::string("NGSI-LD: batch ") + op},
-        [s, op](const Request& r, const Principal* w) { return batchOperation(*s, r, *w, op); });
+    api.addAsync({verb::post, base + "/entityOperations/" + op, Permission::kIngest, Exec::kWorker,
+                  kBatchBody, std::string("NGSI-LD: batch ") + op},
+                 [s, op](net::RequestPtr r, const Principal* w, net::Responder out) {
+                   batchOperation(*s, std::move(r), *w, op, std::move(out));
+                 });
   }
   api.add({verb::get, base + "/types", Permission::kContextRead, Exec::kWorker, 0,
            "NGSI-LD: entity types"},

@@ -38,6 +38,9 @@ std::optional<std::string> readLine(const json& line, const context::TermMap& te
   if (!context::isValidEntityId(entity)) return "entity must be a URI";
   const std::string& name = line["attr"].get_ref<const std::string&>();
   if (name.empty() || name.size() > 256 || name == "id" || name == "type") return "bad attr name";
+  if (terms.expand(name) == std::string(context::kNgsiLdNs) + "location") {
+    return "location is a GeoProperty: update it through NGSI-LD";
+  }
   attr = terms.expand(name);
   instance = {{"type", "Property"}, {"value", line["value"]}};
   if (line.contains("observedAt")) {

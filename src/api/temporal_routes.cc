@@ -214,26 +214,30 @@ Response temporalEntity(const ApiServices& s, const Request& req, const Principa
       v = c == std::string_view::npos ? std::string_view() : v.substr(c + 1);
     }
   }
-  storage::PointQuery pq;
-  pq.entity_id = id;
-  pq.from_ms = t.from;
-  pq.to_ms = t.to;
-  pq.limit = kMaxPoints;
-  auto points = s.store->queryPoints(pq);
-  if (!points.ok()) return errorResponse(points.error(), req);
-  std::map<std::string, std::vector<model::Point>> by_attr;
-  for (auto& p : *points) {
-    if (attrs.empty() || std::find(attrs.begin(), attrs.end(), p.attribute) != attrs.end()) {
-      by_attr[p.attribute].push_back(std::move(p));
+  // One query per attribute: lastN then means the newest N of each, found by the index, however
+  // long the history is.
+  if (attrs.empty()) {
+    for (const auto& [name, _] : entity->doc.items()) {
+      if (name != "id" && name != "type") attrs.push_back(name);
     }
+  }
+  std::map<std::string, std::vector<model::Point>> by_attr;
+  for (const auto& attr : attrs) {
+    storage::PointQuery pq;
+    pq.entity_id = id;
+    pq.attribute = attr;
+    pq.from_ms = t.from;
+    pq.to_ms = t.to;
+    pq.last_n = t.last_n;
+    pq.limit = kMaxPoints;
+    auto points = s.store->queryPoints(pq);
+    if (!points.ok()) return errorResponse(points.error(), req);
+    if (!points->empty()) by_attr[attr] = std::move(*points);
   }
   json out = {{"id", id}};
   auto types = entity->types();
   out["type"] = types.empty() ? json("") : json((*terms)->compact(types[0]));
   for (auto& [attr, series] : by_attr) {
-    if (t.last_n > 0 && series.size() > t.last_n) {
-      series.erase(series.begin(), series.end() - static_cast<std::ptrdiff_t>(t.last_n));
-    }
     out[(*terms)->compact(attr)] =
         t.aggr.empty() ? rawValues(series, t.temporal_values) : aggregate(series, t);
   }

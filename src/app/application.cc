@@ -191,7 +191,9 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
     if (auto s = seedDemo(*p->identity, *p->store, config.data_dir); !s.ok()) return s.error();
   }
   // Remote @contexts are not fetched yet: sites preload them (POST /ngsi-ld/v1/jsonldContexts).
-  p->contexts = std::make_unique<context::ContextRegistry>();
+  p->contexts =
+      std::make_unique<context::ContextRegistry>(context::ContextFetcher{}, p->store.get());
+  if (auto s = p->contexts->load(); !s.ok()) return s.error();
   p->broker = std::make_unique<context::Broker>(*p->store, p->units, clock);
   if (auto s = p->broker->load(); !s.ok()) return s.error();
   p->devices = std::make_unique<mqtt::DeviceRegistry>(*p->store, clock);

@@ -40,8 +40,11 @@ std::optional<ngsild::geo::Geometry> geometryOf(const Entity& e, const std::stri
   return std::move(*g);
 }
 
-//! Time-series points for the numeric Property instances of `names` (all when empty).
-void collectPoints(const Entity& e, const std::vector<std::string>* names, int64_t now_ms,
+//! Time-series points for the numeric Property instances in `attrs` (an entity document or the
+//! attributes a request wrote) under `names` (every attribute when null). Taking them from what
+//! was written, not from the whole entity, records each reading once.
+void collectPoints(const std::string& entity_id, const json& attrs,
+                   const std::vector<std::string>* names, int64_t now_ms,
                    std::vector<model::Point>& out) {
   auto add = [&](const std::string& name, const json& inst) {
     if (!inst.is_object() || !inst.contains("value") || !inst["value"].is_number()) return;
@@ -51,11 +54,11 @@ void collectPoints(const Entity& e, const std::vector<std::string>* names, int64
       auto parsed = parseDateTime(it->get_ref<const std::string&>());
       if (parsed.ok()) at = *parsed;
     }
-    out.push_back(model::Point{e.id, name, at, inst["value"].get<double>()});
+    out.push_back(model::Point{entity_id, name, at, inst["value"].get<double>()});
   };
   auto each = [&](const std::string& name) {
-    auto it = e.doc.find(name);
-    if (it == e.doc.end()) return;
+    auto it = attrs.find(name);
+    if (it == attrs.end()) return;
     if (it->is_array()) {
       for (const auto& inst : *it) add(name, inst);
     } else {
@@ -65,7 +68,7 @@ void collectPoints(const Entity& e, const std::vector<std::string>* names, int64
   if (names) {
     for (const auto& n : *names) each(n);
   } else {
-    for (const auto& [name, _] : e.doc.items()) {
+    for (const auto& [name, _] : attrs.items()) {
       if (name != "id" && name != "type") each(name);
     }
   }
@@ -151,6 +154,7 @@ void Broker::submit(std::vector<std::pair<std::string, EntityPtr>> changes,
         for (size_t i = 0; i < records.size(); ++i) {
           auto s =
               deleted[i] ? tx.deleteEntity(records[i].first) : tx.upsertEntity(records[i].second);
+          if (s.ok() && deleted[i]) s = tx.deleteSeries(records[i].first);
           if (!s.ok()) return s;
         }
         if (!points.empty()) {
@@ -173,80 +177,112 @@ void Broker::rollback(const std::vector<std::pair<std::string, EntityPtr>>& prev
   }
 }
 
+namespace {
+//! Runs an async broker call and waits for its completion (for callers on worker threads).
+template <typename T, typename Start>
+T waitFor(Start start) {
+  std::promise<T> done;
+  auto result = done.get_future();
+  start([&done](T value) { done.set_value(std::move(value)); });
+  return result.get();
+}
+}  // namespace
+
 core::Status Broker::create(Entity entity, const Visibility& who, const model::Actor& actor) {
+  return waitFor<core::Status>(
+      [&](Done done) { createAsync(std::move(entity), who, actor, std::move(done)); });
+}
+
+void Broker::createAsync(Entity entity, const Visibility& who, const model::Actor& actor,
+                         Done done) {
   entity.unit_code = who.unit_code;
   auto next = std::make_shared<const Entity>(std::move(entity));
   const std::string id = next->id;
-  std::future<core::Status> done;
-  {
-    std::unique_lock lock(mu_);
-    if (entities_.count(id)) return makeError(Errc::kAlreadyExists, "AlreadyExists: " + id);
-    publish(id, next);
-    std::vector<model::Point> points;
-    collectPoints(*next, nullptr, next->created_at_ms, points);
-    done = persist(one(id, next),
-                   model::makeAuditEntry(actor, "entity.create", id, "", next->created_at_ms),
-                   std::move(points));
+  std::unique_lock lock(mu_);
+  if (entities_.count(id)) {
+    lock.unlock();
+    return done(makeError(Errc::kAlreadyExists, "AlreadyExists: " + id));
   }
-  core::Status s = done.get();
-  if (!s.ok()) rollback(one(id, nullptr), one(id, next));
-  return s;
+  publish(id, next);
+  std::vector<model::Point> points;
+  collectPoints(id, next->doc, nullptr, next->created_at_ms, points);
+  submit(one(id, next), model::makeAuditEntry(actor, "entity.create", id, "", next->created_at_ms),
+         std::move(points), [this, id, next, done = std::move(done)](core::Status s) {
+           if (!s.ok()) rollback(one(id, nullptr), one(id, next));
+           done(std::move(s));
+         });
 }
 
 core::Result<MergeResult> Broker::mergeAttrs(const std::string& id, const json& attrs,
                                              MergeMode mode, const Visibility& who,
                                              const model::Actor& actor) {
-  MergeResult result;
-  EntityPtr before, next;
-  std::future<core::Status> done;
-  {
-    std::unique_lock lock(mu_);
-    auto it = entities_.find(id);
-    if (it == entities_.end() || !visible(*it->second, who)) return notFound(id);
-    before = it->second;
-    Entity copy = *before;
-    result = mergeAttributes(copy, attrs, mode, clock_.nowUnixMs());
-    if (result.updated.empty()) return result;  // nothing changed, nothing to store
-    next = std::make_shared<const Entity>(std::move(copy));
-    publish(id, next);
-    std::vector<model::Point> points;
-    collectPoints(*next, &result.updated, next->modified_at_ms, points);
-    done = persist(one(id, next),
-                   model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms),
-                   std::move(points));
+  return waitFor<core::Result<MergeResult>>(
+      [&](MergeDone done) { mergeAttrsAsync(id, attrs, mode, who, actor, std::move(done)); });
+}
+
+void Broker::mergeAttrsAsync(const std::string& id, const json& attrs, MergeMode mode,
+                             const Visibility& who, const model::Actor& actor, MergeDone done) {
+  std::unique_lock lock(mu_);
+  auto it = entities_.find(id);
+  if (it == entities_.end() || !visible(*it->second, who)) {
+    lock.unlock();
+    return done(notFound(id));
   }
-  core::Status s = done.get();
-  if (!s.ok()) {
-    rollback(one(id, before), one(id, next));
-    return s.error();
+  EntityPtr before = it->second;
+  Entity copy = *before;
+  MergeResult result = mergeAttributes(copy, attrs, mode, clock_.nowUnixMs());
+  if (result.updated.empty()) {  // nothing changed, nothing to store
+    lock.unlock();
+    return done(std::move(result));
   }
-  return result;
+  auto next = std::make_shared<const Entity>(std::move(copy));
+  publish(id, next);
+  std::vector<model::Point> points;
+  collectPoints(id, attrs, &result.updated, next->modified_at_ms, points);
+  submit(one(id, next), model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms),
+         std::move(points),
+         [this, id, before, next, result = std::move(result),
+          done = std::move(done)](core::Status s) mutable {
+           if (!s.ok()) {
+             rollback(one(id, before), one(id, next));
+             return done(s.error());
+           }
+           done(std::move(result));
+         });
 }
 
 core::Status Broker::patchAttr(const std::string& id, const std::string& attr, const json& fragment,
                                const TermMap& terms, const Visibility& who,
                                const model::Actor& actor) {
-  EntityPtr before, next;
-  std::future<core::Status> done;
-  {
-    std::unique_lock lock(mu_);
-    auto it = entities_.find(id);
-    if (it == entities_.end() || !visible(*it->second, who)) return notFound(id);
-    before = it->second;
-    Entity copy = *before;
-    if (auto s = patchAttribute(copy, attr, fragment, terms, clock_.nowUnixMs()); !s.ok()) return s;
-    next = std::make_shared<const Entity>(std::move(copy));
-    publish(id, next);
-    std::vector<model::Point> points;
-    const std::vector<std::string> names{attr};
-    collectPoints(*next, &names, next->modified_at_ms, points);
-    done = persist(one(id, next),
-                   model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms),
-                   std::move(points));
+  return waitFor<core::Status>(
+      [&](Done done) { patchAttrAsync(id, attr, fragment, terms, who, actor, std::move(done)); });
+}
+
+void Broker::patchAttrAsync(const std::string& id, const std::string& attr, const json& fragment,
+                            const TermMap& terms, const Visibility& who, const model::Actor& actor,
+                            Done done) {
+  std::unique_lock lock(mu_);
+  auto it = entities_.find(id);
+  if (it == entities_.end() || !visible(*it->second, who)) {
+    lock.unlock();
+    return done(notFound(id));
   }
-  core::Status s = done.get();
-  if (!s.ok()) rollback(one(id, before), one(id, next));
-  return s;
+  EntityPtr before = it->second;
+  Entity copy = *before;
+  if (auto s = patchAttribute(copy, attr, fragment, terms, clock_.nowUnixMs()); !s.ok()) {
+    lock.unlock();
+    return done(std::move(s));
+  }
+  auto next = std::make_shared<const Entity>(std::move(copy));
+  publish(id, next);
+  std::vector<model::Point> points;
+  const std::vector<std::string> names{attr};
+  collectPoints(id, next->doc, &names, next->modified_at_ms, points);
+  submit(one(id, next), model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms),
+         std::move(points), [this, id, before, next, done = std::move(done)](core::Status s) {
+           if (!s.ok()) rollback(one(id, before), one(id, next));
+           done(std::move(s));
+         });
 }
 
 core::Status Broker::deleteAttr(const std::string& id, const std::string& attr,
@@ -292,11 +328,16 @@ core::Status Broker::remove(const std::string& id, const Visibility& who,
 
 std::vector<BatchItem> Broker::batch(BatchKind kind, std::vector<core::Result<Entity>> input,
                                      const Visibility& who, const model::Actor& actor) {
+  return waitFor<std::vector<BatchItem>>(
+      [&](BatchDone done) { batchAsync(kind, std::move(input), who, actor, std::move(done)); });
+}
+
+void Broker::batchAsync(BatchKind kind, std::vector<core::Result<Entity>> input,
+                        const Visibility& who, const model::Actor& actor, BatchDone done) {
   std::vector<BatchItem> out(input.size());
   std::vector<std::pair<std::string, EntityPtr>> previous, written;
   std::vector<size_t> written_index;
   std::vector<model::Point> points;
-  std::future<core::Status> done;
   const int64_t now = clock_.nowUnixMs();
   {
     std::unique_lock lock(mu_);
@@ -308,11 +349,9 @@ std::vector<BatchItem> Broker::batch(BatchKind kind, std::vector<core::Result<En
       }
       Entity& in = *input[i];
       out[i].id = in.id;
-      // Points for what this request wrote: every attribute it carries.
-      std::vector<std::string> batch_names;
-      for (const auto& [name, _] : in.doc.items()) {
-        if (name != "id" && name != "type") batch_names.push_back(name);
-      }
+      // Points for what this request writes: all its attributes for new or replaced entities,
+      // only the merged ones for updates. Kept only if the entity is written.
+      std::vector<model::Point> mine;
       if (!seen.insert(in.id).second) {
         out[i].error =
             makeError(Errc::kInvalidArgument, "BadRequestData: id repeated in the batch");
@@ -342,9 +381,10 @@ std::vector<BatchItem> Broker::batch(BatchKind kind, std::vector<core::Result<En
         json attrs = in.doc;
         attrs.erase("id");
         attrs.erase("type");
-        mergeAttributes(
+        auto merged = mergeAttributes(
             next, attrs,
             kind == BatchKind::kUpdate ? MergeMode::kAppend : MergeMode::kAppendNoOverwrite, now);
+        collectPoints(next.id, attrs, &merged.updated, now, mine);
       } else if (!exists) {  // upsert of a new entity
         next = std::move(in);
         next.unit_code = who.unit_code;
@@ -358,29 +398,37 @@ std::vector<BatchItem> Broker::batch(BatchKind kind, std::vector<core::Result<En
         json attrs = in.doc;
         attrs.erase("id");
         attrs.erase("type");
-        mergeAttributes(next, attrs, MergeMode::kAppend, now);
+        auto merged = mergeAttributes(next, attrs, MergeMode::kAppend, now);
+        collectPoints(next.id, attrs, &merged.updated, now, mine);
+      }
+      if (kind == BatchKind::kCreate || kind == BatchKind::kUpsertReplace || out[i].created) {
+        collectPoints(next.id, next.doc, nullptr, now, mine);
       }
       next.modified_at_ms = now;
       auto ptr = std::make_shared<const Entity>(std::move(next));
-      collectPoints(*ptr, batch_names.empty() ? nullptr : &batch_names, now, points);
+      points.insert(points.end(), mine.begin(), mine.end());
       previous.emplace_back(ptr->id, before);
       written.emplace_back(ptr->id, ptr);
       written_index.push_back(i);
       if (kind == BatchKind::kCreate) out[i].created = true;
       publish(ptr->id, ptr);
     }
-    if (written.empty()) return out;
+    if (written.empty()) {
+      lock.unlock();
+      return done(std::move(out));
+    }
     json detail = {{"entities", written.size()}};
-    done = persist(written,
-                   model::makeAuditEntry(actor, "entity.batch", "entities", detail.dump(), now),
-                   std::move(points));
+    auto audit = model::makeAuditEntry(actor, "entity.batch", "entities", detail.dump(), now);
+    submit(written, std::move(audit), std::move(points),
+           [this, previous = std::move(previous), written, written_index = std::move(written_index),
+            out = std::move(out), done = std::move(done)](core::Status s) mutable {
+             if (!s.ok()) {
+               rollback(previous, written);
+               for (size_t i : written_index) out[i].error = s.error();
+             }
+             done(std::move(out));
+           });
   }
-  core::Status s = done.get();
-  if (!s.ok()) {
-    rollback(previous, written);
-    for (size_t i : written_index) out[i].error = s.error();
-  }
-  return out;
 }
 
 std::vector<BatchItem> Broker::batchDelete(const std::vector<std::string>& ids,
@@ -393,6 +441,10 @@ std::vector<BatchItem> Broker::batchDelete(const std::vector<std::string>& ids,
     std::unique_lock lock(mu_);
     for (size_t i = 0; i < ids.size(); ++i) {
       out[i].id = ids[i];
+      if (!isValidEntityId(ids[i])) {
+        out[i].error = makeError(Errc::kInvalidArgument, "BadRequestData: entity id must be a URI");
+        continue;
+      }
       auto it = entities_.find(ids[i]);
       if (it == entities_.end() || !visible(*it->second, who)) {
         out[i].error = notFound(ids[i]);
@@ -443,7 +495,7 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
       auto merged = mergeAttributes(next, obs.attrs, MergeMode::kAppend, now);
       next.modified_at_ms = now;
       auto ptr = std::make_shared<const Entity>(std::move(next));
-      collectPoints(*ptr, &merged.updated, now, points);
+      collectPoints(obs.entity_id, obs.attrs, &merged.updated, now, points);
       auto [pos, fresh] = slot.emplace(obs.entity_id, written.size());
       if (fresh) {
         previous.emplace_back(obs.entity_id, before);
@@ -493,12 +545,16 @@ bool Broker::matchesQuery(const Entity& e, const EntityQuery& q) const {
 
 QueryPage Broker::query(const EntityQuery& q, const Visibility& who) const {
   std::optional<std::regex> pattern;
-  if (q.id_pattern) pattern.emplace(*q.id_pattern, std::regex::ECMAScript);  // validated by caller
+  if (q.id_pattern) {
+    auto compiled = ngsild::compileSafePattern(*q.id_pattern);  // validated by the caller too
+    if (!compiled.ok()) return {};
+    pattern.emplace(std::move(*compiled));
+  }
   QueryPage page;
   std::shared_lock lock(mu_);
   auto consider = [&](const EntityPtr& e) {
     if (!visible(*e, who) || !matchesQuery(*e, q)) return;
-    if (pattern && !std::regex_search(e->id, *pattern)) return;
+    if (pattern && !ngsild::safePatternMatches(*pattern, e->id)) return;
     if (page.total++ >= q.offset && page.items.size() < q.limit) page.items.push_back(e);
   };
   if (!q.ids.empty() || q.types.empty()) {

@@ -73,7 +73,20 @@ class Broker {
   core::Status load();
   size_t size() const;
 
+  using Done = std::function<void(core::Status)>;
+  using MergeDone = std::function<void(core::Result<MergeResult>)>;
+  using BatchDone = std::function<void(std::vector<BatchItem>)>;
+
+  // Writes come in two forms: blocking (worker threads, CLI) and asynchronous, whose callback
+  // runs once the write is durable (on the store's writer thread: hand the result on, do not
+  // block). The asynchronous forms let many requests share one group commit.
   core::Status create(Entity entity, const Visibility& who, const model::Actor& actor);
+  void createAsync(Entity entity, const Visibility& who, const model::Actor& actor, Done done);
+  void mergeAttrsAsync(const std::string& id, const nlohmann::json& attrs, MergeMode mode,
+                       const Visibility& who, const model::Actor& actor, MergeDone done);
+  void patchAttrAsync(const std::string& id, const std::string& attr,
+                      const nlohmann::json& fragment, const TermMap& terms, const Visibility& who,
+                      const model::Actor& actor, Done done);
   core::Result<MergeResult> mergeAttrs(const std::string& id, const nlohmann::json& attrs,
                                        MergeMode mode, const Visibility& who,
                                        const model::Actor& actor);
@@ -89,6 +102,8 @@ class Broker {
   //! One durable commit for the whole batch; every entity gets its own outcome.
   std::vector<BatchItem> batch(BatchKind kind, std::vector<core::Result<Entity>> entities,
                                const Visibility& who, const model::Actor& actor);
+  void batchAsync(BatchKind kind, std::vector<core::Result<Entity>> entities, const Visibility& who,
+                  const model::Actor& actor, BatchDone done);
   std::vector<BatchItem> batchDelete(const std::vector<std::string>& ids, const Visibility& who,
                                      const model::Actor& actor);
   //! Telemetry path (MQTT, NDJSON): creates missing entities, merges readings, records their

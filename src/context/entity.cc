@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "core/clock.h"
+#include "ngsild/geo.h"
 
 namespace ioc::context {
 
@@ -41,6 +42,8 @@ core::Error bad(const std::string& message) {
 
 //! The attribute type written without or with the NGSI-LD namespace.
 std::string attributeType(const json& instance, const std::string& name) {
+  // A bare GeoJSON geometry also has a "type" ("Point", …): recognise it first.
+  if (isGeoJsonGeometry(instance)) return "GeoProperty(bare)";
   if (instance.is_object() && instance.contains("type") && instance["type"].is_string()) {
     std::string t = instance["type"].get<std::string>();
     if (t.rfind(kNgsiLdNs, 0) == 0) t = t.substr(kNgsiLdNs.size());
@@ -104,14 +107,19 @@ core::Result<json> normalizeInstance(const json& input, const std::string& name,
   json out = json::object();
   if (kind == "Property(bare)" || kind == "GeoProperty(bare)") {
     if (input.is_null()) return bad(name + " has a null value");
+    if (kind == "GeoProperty(bare)") {
+      auto geometry = ngsild::geo::parseGeoJson(input);
+      if (!geometry.ok()) return bad(name + ": " + geometry.error().message);
+    }
     out["type"] = kind == "GeoProperty(bare)" ? "GeoProperty" : "Property";
     out["value"] = input;
   } else if (kind == "Property" || kind == "GeoProperty") {
     if (!input.contains("value") || input["value"].is_null()) {
       return bad(name + " is a " + kind + " without a value");
     }
-    if (kind == "GeoProperty" && !isGeoJsonGeometry(input["value"])) {
-      return bad(name + " is a GeoProperty whose value is not a GeoJSON geometry");
+    if (kind == "GeoProperty") {
+      auto geometry = ngsild::geo::parseGeoJson(input["value"]);
+      if (!geometry.ok()) return bad(name + ": " + geometry.error().message);
     }
     out["type"] = kind;
     out["value"] = input["value"];
@@ -252,6 +260,11 @@ core::Result<int64_t> parseDateTime(std::string_view s) {
       d > 31 || h > 23 || mi > 59 || sec > 60) {
     return makeError(Errc::kInvalidArgument, "not an ISO 8601 date-time: " + std::string(s));
   }
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) {
+    return makeError(Errc::kInvalidArgument, "no such day: " + std::string(s));
+  }
   size_t pos = 19;
   int millis = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -305,9 +318,12 @@ core::Result<json> parseAttributes(const json& body, const TermMap& terms, int64
     const std::string expanded = terms.expand(key);
     auto attr = normalizeAttribute(value, key, terms, now);
     if (!attr.ok()) return attr.error();
-    // "location" (and any other GeoProperty) must really be geometry.
-    if (key == "location" && (*attr).is_object() && (*attr)["type"] != "GeoProperty") {
-      return bad("location must be a GeoProperty");
+    // "location", however it is spelled, must really be geometry.
+    if (expanded == std::string(kNgsiLdNs) + "location") {
+      auto instances = attr->is_array() ? *attr : json::array({*attr});
+      for (const auto& inst : instances) {
+        if (inst.value("type", "") != "GeoProperty") return bad("location must be a GeoProperty");
+      }
     }
     out[expanded] = std::move(*attr);
   }
@@ -349,7 +365,6 @@ MergeResult mergeAttributes(Entity& target, const json& attrs, MergeMode mode, i
   MergeResult result;
   for (const auto& [name, incoming] : attrs.items()) {
     json& doc = target.doc;
-    const bool exists = doc.contains(name);
     std::vector<json> new_instances;
     if (incoming.is_array()) {
       new_instances.assign(incoming.begin(), incoming.end());
@@ -360,6 +375,7 @@ MergeResult mergeAttributes(Entity& target, const json& attrs, MergeMode mode, i
     for (json& inst : new_instances) {
       const std::string ds = datasetOf(inst);
       json* current = nullptr;
+      const bool exists = doc.contains(name);  // an earlier instance of this request may add it
       if (exists) {
         for (json* i : instancesOf(doc[name])) {
           if (datasetOf(*i) == ds) current = i;
@@ -464,7 +480,16 @@ json renderEntity(const Entity& e, const TermMap& terms, const RenderOptions& op
       json arr = json::array();
       for (const auto& i : attr)
         arr.push_back(compactInstance(i, terms, opts.sys_attrs, opts.key_values));
-      out[compacted] = opts.key_values ? arr[0] : arr;  // keyValues: the default instance first
+      if (opts.key_values) {
+        // keyValues shows the default instance (no datasetId), else the first one.
+        size_t pick = 0;
+        for (size_t k = attr.size(); k-- > 0;) {
+          if (!attr[k].contains("datasetId")) pick = k;
+        }
+        out[compacted] = arr[pick];
+      } else {
+        out[compacted] = arr;
+      }
     } else {
       out[compacted] = compactInstance(attr, terms, opts.sys_attrs, opts.key_values);
     }

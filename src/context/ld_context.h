@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "storage/store.h"
 
 namespace ioc::context {
 
@@ -53,7 +54,9 @@ using ContextFetcher = std::function<core::Result<std::string>(const std::string
 //! contexts posted to /jsonldContexts so that air-gapped sites can preload them.
 class ContextRegistry {
  public:
-  explicit ContextRegistry(ContextFetcher fetcher = {});
+  //! With a store, hosted contexts are durable (written through, reloaded by load()).
+  explicit ContextRegistry(ContextFetcher fetcher = {}, storage::Store* store = nullptr);
+  core::Status load();
 
   //! From an @context value: a URL string, an inline object, or an array of both.
   core::Result<std::shared_ptr<const TermMap>> resolve(const nlohmann::json& context);
@@ -80,7 +83,10 @@ class ContextRegistry {
   core::Status addTerms(TermMap& map, const nlohmann::json& context, int depth);
   core::Result<nlohmann::json> document(const std::string& url);
 
+  std::optional<nlohmann::json> hostedById(const std::string& url) const;
+
   ContextFetcher fetcher_;
+  storage::Store* store_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, nlohmann::json> by_url_;  //!< the "@context" member of each
   std::vector<Hosted> hosted_;

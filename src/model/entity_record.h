@@ -15,4 +15,12 @@ struct EntityRecord {
   int64_t modified_at_ms = 0;
 };
 
+//! A JSON-LD @context document hosted by the broker (/ngsi-ld/v1/jsonldContexts).
+struct HostedContext {
+  std::string id;
+  std::string url;
+  std::string document;  //!< the JSON text as posted
+  int64_t created_at_ms = 0;
+};
+
 }  // namespace ioc::model

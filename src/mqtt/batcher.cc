@@ -92,7 +92,7 @@ void Batcher::run() {
       if (hooks_.on_dispatch) hooks_.on_dispatch(n);
       try {
         sink_(std::move(observations), context::Visibility{unit},
-              [this, n](core::Status s) { completed(n, s); });
+              [this, n](const core::Status& s) { completed(n, s); });
       } catch (const std::exception& e) {
         // The broker does not throw; if it ever does, the batch is lost, not the ingest thread.
         core::logError("mqtt ingest failed", {{"error", e.what()}});

@@ -19,7 +19,7 @@ constexpr size_t kMaxTermLength = 256;
 constexpr size_t kMaxUnitCodeLength = 32;
 
 core::Error invalid(std::string message) {
-  return makeError(Errc::kInvalidArgument, message);
+  return makeError(Errc::kInvalidArgument, std::move(message));
 }
 
 //! A term or IRI as a client writes it: no spaces, controls or characters IRIs forbid.
@@ -63,7 +63,9 @@ core::Status onlyMembers(const json& obj, std::initializer_list<std::string_view
                          const std::string& where) {
   for (const auto& [k, v] : obj.items()) {
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      return invalid(where + "unknown field " + k);
+      std::string message = where;
+      message.append("unknown field ").append(k);
+      return invalid(std::move(message));
     }
   }
   return core::Status::success();

@@ -105,6 +105,7 @@ struct MqttIngest::Metrics {
   obs::Counter* dropped[std::size(kAllDropReasons)];
   obs::Gauge& connected;
   obs::Histogram& batch_size;
+  obs::Counter& committed;
 
   Metrics()
       : messages(obs::defaultRegistry()
@@ -118,7 +119,11 @@ struct MqttIngest::Metrics {
                        .histogram("mqtt_ingest_batch_size",
                                   "Observations per broker ingest call from MQTT", {},
                                   {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000})
-                       .with({})) {
+                       .with({})),
+        committed(obs::defaultRegistry()
+                      .counter("mqtt_messages_committed_total",
+                               "MQTT messages whose readings are durable in the store")
+                      .with({})) {
     auto& family = obs::defaultRegistry().counter(
         "mqtt_messages_dropped_total",
         "MQTT messages not ingested, or ingested only in part (unknown_attribute, bad_value), "
@@ -141,8 +146,11 @@ MqttIngest::MqttIngest(MqttOptions options, const DeviceRegistry& devices, Batch
   Metrics* m = metrics_.get();
   Batcher::Hooks hooks;
   hooks.on_dispatch = [m](size_t n) { m->batch_size.observe(static_cast<double>(n)); };
-  hooks.on_done = [this, m](size_t n, const core::Status& s) {
-    if (s.ok()) return;
+  hooks.on_done = [m](size_t n, const core::Status& s) {
+    if (s.ok()) {
+      m->committed.inc(n);  // one observation per message
+      return;
+    }
     m->drop(DropReason::kIngestFailed).inc(n);
     core::logError("mqtt ingest failed",
                    {{"observations", static_cast<uint64_t>(n)}, {"error", s.error().message}});

@@ -13,7 +13,7 @@
 
 namespace ioc::mqtt {
 
-inline constexpr size_t kMaxPayloadBytes = 64 * 1024;
+inline constexpr size_t kMaxPayloadBytes = size_t{64} * 1024;
 inline constexpr int kMaxPayloadDepth = 32;
 
 //! Why a message (or part of it) was not ingested: the `reason` label of
@@ -46,7 +46,7 @@ struct TopicIds {
 std::optional<TopicIds> parseTopic(std::string_view prefix, std::string_view topic);
 
 //! Result of mapping one payload.
-struct Mapped {
+struct Mapped {  // NOLINT(bugprone-exception-escape): json members, as in Observation
   //! Set when the whole message is dropped; `observation` is then empty.
   std::optional<DropReason> rejected;
   //! Reasons some keys were skipped while the rest was kept (each reason at most once).

@@ -12,6 +12,24 @@ struct Router::Node {
 };
 
 namespace {
+//! Segments of a raw (still percent-encoded) path, each decoded on its own, so that an encoded
+//! "/" (%2F) inside an id stays inside its segment.
+std::vector<std::string> splitDecoded(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.push_back(percentDecode(path.substr(i, j - i), false));
+    i = j;
+  }
+  return out;
+}
+
 std::vector<std::string_view> splitPath(std::string_view path) {
   std::vector<std::string_view> out;
   size_t i = 0;
@@ -76,8 +94,7 @@ void Router::addWebSocket(std::string_view pattern, WebSocketHandler handler) {
 
 //! Depth-first: a literal segment is tried before a capture, and a literal branch that leads to
 //! no route gives way to the capture ("/units/stats" still matches "/units/{code}").
-const Router::Node* Router::find(const Node* node, const std::vector<std::string_view>& segs,
-                                 size_t i,
+const Router::Node* Router::find(const Node* node, const std::vector<std::string>& segs, size_t i,
                                  std::vector<std::pair<std::string, std::string>>& params) {
   if (i == segs.size()) return node->by_method.empty() ? nullptr : node;
   auto it = node->literal.find(segs[i]);
@@ -94,7 +111,7 @@ const Router::Node* Router::find(const Node* node, const std::vector<std::string
 
 Router::Match Router::match(http::verb method, std::string_view path) const {
   Match m;
-  const Node* node = find(root_.get(), splitPath(path), 0, m.params);
+  const Node* node = find(root_.get(), splitDecoded(path), 0, m.params);
   if (!node) return Match{};
   m.path_known = true;
   auto found = node->by_method.find(method);

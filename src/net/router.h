@@ -43,13 +43,14 @@ class Router {
     bool path_known = false;  //!< the path exists under another method (→ 405)
     std::string allow;        //!< methods allowed on the path, for the Allow header
   };
+  //! `path` is the raw request path (percent-encoded); segments are decoded one by one.
   Match match(http::verb method, std::string_view path) const;
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
 
  private:
   struct Node;
   Node* insert(std::string_view pattern);
-  static const Node* find(const Node* node, const std::vector<std::string_view>& segs, size_t i,
+  static const Node* find(const Node* node, const std::vector<std::string>& segs, size_t i,
                           std::vector<std::pair<std::string, std::string>>& params);
   std::unique_ptr<Node> root_;
   std::vector<std::unique_ptr<Route>> routes_;

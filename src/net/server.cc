@@ -1,13 +1,13 @@
 #include "net/server.h"
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
-#include <algorithm>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -176,7 +176,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     std::string_view target(req.target().data(), req.target().size());
     size_t qpos = target.find('?');
     path_ = percentDecode(target.substr(0, qpos), false);
-    match_ = shared_->router.match(req.method(), path_);
+    match_ = shared_->router.match(req.method(), target.substr(0, qpos));
     if (match_.route && match_.route->websocket && boost::beast::websocket::is_upgrade(req)) {
       disarm();
       return upgrade();
@@ -438,8 +438,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 };
 
 HttpServer::HttpServer(ServerOptions options, const Router& router)
-    : options_(std::move(options)),
-      shared_(std::make_shared<Shared>(router, options_)) {
+    : options_(std::move(options)), shared_(std::make_shared<Shared>(router, options_)) {
   int n = options_.io_threads > 0
               ? options_.io_threads
               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -452,8 +451,12 @@ HttpServer::HttpServer(ServerOptions options, const Router& router)
   shared_->id_prefix = prefix;
 }
 
-int HttpServer::openConnections() const { return shared_->open_connections.load(); }
-int HttpServer::inFlightRequests() const { return shared_->in_flight.load(); }
+int HttpServer::openConnections() const {
+  return shared_->open_connections.load();
+}
+int HttpServer::inFlightRequests() const {
+  return shared_->in_flight.load();
+}
 
 HttpServer::~HttpServer() {
   stop(std::chrono::milliseconds(0));

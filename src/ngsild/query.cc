@@ -797,9 +797,9 @@ class Parser {
     path.subs.assign(std::make_move_iterator(segs.begin() + 1),
                      std::make_move_iterator(segs.end()));
     // Sub-attributes are stored under expanded names like attributes; metadata members are not.
-    static const char* kMetadata[] = {"observedAt", "unitCode",  "datasetId", "createdAt",
-                                      "modifiedAt", "type",      "value",     "object",
-                                      "languageMap"};
+    static const char* kMetadata[] = {"observedAt", "unitCode",   "datasetId",
+                                      "createdAt",  "modifiedAt", "type",
+                                      "value",      "object",     "languageMap"};
     if (expand_) {
       for (auto& sub : path.subs) {
         if (std::any_of(std::begin(kMetadata), std::end(kMetadata),
@@ -1065,37 +1065,9 @@ class Parser {
                                " characters, more than the " + std::to_string(kMaxRegexChars) +
                                " allowed");
     }
-    auto flags = std::regex::ECMAScript;
-#if defined(__GLIBCXX__)
-    // Thompson-NFA executor: polynomial time and no recursion per input character, so hostile
-    // patterns such as (a+)+b cannot hang or overflow the stack. Back-references are rejected.
-    flags |= std::regex_constants::__polynomial;
-#endif
-    std::string_view body = pattern;
-    if (body.starts_with("(?i)")) {
-      body.remove_prefix(4);
-      flags |= std::regex::icase;
-    }
-    try {
-      const std::regex alone(body.begin(), body.end(), flags);  // validates the pattern by itself
-    } catch (const std::regex_error& e) {
-      return failed(start, "invalid regular expression '" + pattern + "': " + e.what());
-    }
-    if (regexCost(body) > kMaxRegexCost) {
-      return failed(start, "regular expression '" + pattern +
-                               "' is too complex (reduce the {n,m} repetition counts)");
-    }
-    // regex_search restarts the automaton at every offset (quadratic); a full match of
-    // "anything, the pattern, anything" gives the same answer in one linear pass. ^, $ and \b
-    // are position assertions, so they keep their meaning inside the wrapper.
-    std::string wrapped = "[\\s\\S]*(?:";
-    wrapped.append(body);
-    wrapped += ")[\\s\\S]*";
-    try {
-      term.regex.emplace(wrapped, flags);
-    } catch (const std::regex_error& e) {
-      return failed(start, "invalid regular expression '" + pattern + "': " + e.what());
-    }
+    auto compiled = compileSafePattern(pattern);
+    if (!compiled.ok()) return failed(start, compiled.error().message);
+    term.regex.emplace(std::move(*compiled));
     return true;
   }
 
@@ -1108,6 +1080,53 @@ class Parser {
 };
 
 }  // namespace
+
+core::Result<std::regex> compileSafePattern(std::string_view pattern) {
+  auto invalid = [&](const std::string& why) {
+    return core::makeError(core::Errc::kInvalidArgument,
+                           "regular expression '" + std::string(pattern) + "' " + why);
+  };
+  if (pattern.size() > kMaxRegexChars) return invalid("is longer than 256 characters");
+  auto flags = std::regex::ECMAScript;
+#if defined(__GLIBCXX__)
+  // Thompson-NFA executor: polynomial time and no recursion per input character, so hostile
+  // patterns such as (a+)+b cannot hang or overflow the stack. Back-references are rejected.
+  flags |= std::regex_constants::__polynomial;
+#endif
+  std::string_view body = pattern;
+  if (body.starts_with("(?i)")) {
+    body.remove_prefix(4);
+    flags |= std::regex::icase;
+  }
+  try {
+    const std::regex alone(body.begin(), body.end(), flags);  // validates the pattern by itself
+  } catch (const std::regex_error& e) {
+    return core::makeError(
+        core::Errc::kInvalidArgument,
+        "invalid regular expression '" + std::string(pattern) + "': " + e.what());
+  }
+  if (regexCost(body) > kMaxRegexCost) {
+    return invalid("is too complex (reduce the {n,m} repetition counts)");
+  }
+  // regex_search restarts the automaton at every offset (quadratic); a full match of
+  // "anything, the pattern, anything" gives the same answer in one linear pass. ^, $ and \b
+  // are position assertions, so they keep their meaning inside the wrapper.
+  std::string wrapped = "[\\s\\S]*(?:";
+  wrapped.append(body);
+  wrapped += ")[\\s\\S]*";
+  try {
+    return std::regex(wrapped, flags);
+  } catch (const std::regex_error& e) {
+    return core::makeError(
+        core::Errc::kInvalidArgument,
+        "invalid regular expression '" + std::string(pattern) + "': " + e.what());
+  }
+}
+
+bool safePatternMatches(const std::regex& re, std::string_view subject) {
+  if (subject.size() > kMaxRegexSubject) return false;
+  return std::regex_match(subject.begin(), subject.end(), re);
+}
 
 core::Result<std::shared_ptr<const Query>> parseQuery(std::string_view q,
                                                       const TermExpander& expand) {

@@ -44,6 +44,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,11 @@ core::Result<std::shared_ptr<const Query>> parseQuery(std::string_view q,
 //! True when `entity` (normalized NGSI-LD JSON: {"id","type","<attr>":{...} or [{...},...]})
 //! satisfies `q`. Malformed entities simply do not match.
 bool matches(const Query& q, const nlohmann::json& entity);
+
+//! Untrusted regular expressions (idPattern, ~=): ECMAScript, at most 256 characters, matched in
+//! linear time (no backtracking blow-ups); "(?i)" prefix = case-insensitive. Search semantics.
+core::Result<std::regex> compileSafePattern(std::string_view pattern);
+bool safePatternMatches(const std::regex& re, std::string_view subject);
 
 //! The attribute names (after expansion) the query touches, each once, in order of appearance;
 //! lets the caller index or pre-filter.

@@ -39,6 +39,11 @@ class WriteTx {
   virtual Status deleteDevice(const std::string& apikey, const std::string& device_id) = 0;
   //! Appends time-series points (append-only; no read-modify-write).
   virtual Status appendPoints(const std::vector<model::Point>& points) = 0;
+  //! Removes an entity's whole history (with the entity: a later entity with the same id, maybe
+  //! of another unit, must not inherit it).
+  virtual Status deleteSeries(const std::string& entity_id) = 0;
+  virtual Status upsertContext(const model::HostedContext& context) = 0;
+  virtual Status deleteContext(const std::string& id) = 0;
 };
 
 struct PointQuery {
@@ -96,6 +101,7 @@ class Store {
   //! Every stored entity, in no particular order (start-up loading); return false to stop.
   virtual Status scanEntities(const std::function<bool(model::EntityRecord&&)>& visit) = 0;
   virtual Result<std::vector<model::Device>> listDevices() = 0;
+  virtual Result<std::vector<model::HostedContext>> listContexts() = 0;
   virtual Result<std::vector<model::Point>> queryPoints(const PointQuery& query) = 0;
 
   //! Readiness: the store answers a trivial query and its schema is current.

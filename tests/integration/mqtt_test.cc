@@ -273,7 +273,10 @@ TEST_F(Mqtt, ReadingsBecomeEntityAttributesAndSurviveKill9) {
   EXPECT_EQ(sample(metrics(), "mqtt_messages_total"), 1);
   EXPECT_GE(sample(metrics(), "mqtt_ingest_batch_size_count"), 1);
 
-  // A reading that was visible was durable: kill -9, restart, still there.
+  // Committed readings are durable: kill -9, restart, still there. (Readings become visible a
+  // moment before their commit completes, so the test waits for the commit count.)
+  ASSERT_TRUE(
+      eventually([&] { return sample(metrics(), "mqtt_messages_committed_total") == 1; }, 10s));
   server_->kill9();
   ASSERT_TRUE(server_->restart());
   json after = entity();
@@ -307,6 +310,8 @@ TEST_F(Mqtt, BadMessagesAreDroppedAndCountedAndTheConnectionCarriesOn) {
 
   std::string m = metrics();
   EXPECT_EQ(sample(m, "mqtt_messages_total"), 10) << m;
+  EXPECT_TRUE(
+      eventually([&] { return sample(metrics(), "mqtt_messages_committed_total") == 2; }, 10s));
   EXPECT_EQ(sample(m, dropped("bad_json")), 3) << m;
   EXPECT_EQ(sample(m, dropped("unknown_device")), 2) << m;
   EXPECT_EQ(sample(m, dropped("unknown_attribute")), 1) << m;

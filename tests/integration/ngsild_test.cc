@@ -1136,7 +1136,8 @@ TEST_F(NgsildQuery, TypesAndAttributes) {
   auto attrs = call("GET", kBase + "/attributes");
   ASSERT_EQ(attrs.status, 200u) << attrs.describe();
   json aj = attrs.json();
-  EXPECT_EQ(aj.value("type", ""), "AttributeList") << "GS CIM 009 clause 5.2.27: " << aj.dump();
+  EXPECT_EQ(aj.value("type", ""), "AttributeList")
+      << "the AttributeList data type is \"AttributeList\": " << aj.dump();
   EXPECT_TRUE(aj.contains("id")) << aj.dump();
   std::set<std::string> al;
   for (const auto& a : aj["attributeList"]) al.insert(a.get<std::string>());
@@ -1261,8 +1262,7 @@ TEST_F(NgsildApi, KeyScopesAndUnitScoping) {
   EXPECT_EQ(
       call("DELETE", kBase + "/entities/" + id, "", {}, "application/json", keys_.integ01).status,
       404u);
-  // Nor does it learn that the id is taken by creating one with the same id... but it must not
-  // overwrite it either.
+  // Creating an entity with the same id must not replace unit 46's entity.
   auto clash = create({{"id", id}, {"type", "UnitScoped"}, {"pm25", prop(666)}}, keys_.integ01);
   EXPECT_NE(clash.status, 201u) << clash.describe();
   EXPECT_EQ(fetch(id).json()["pm25"], prop(9)) << "another unit changed the entity";

@@ -2,6 +2,9 @@
 // (GET /ngsi-ld/v1/temporal/entities/{id}) through the real binary: per-line acceptance and
 // rejection, raw history, lastN, timerel, temporalValues, aggregation per period, parameter
 // validation, unit scoping, and durability across kill -9.
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -295,7 +298,7 @@ TEST_F(Telemetry, TemporalHistory) {
       << ag_after.dump();
 
   // Bad parameters: 400 BadRequestData.
-  for (const std::string bad :
+  for (const std::string& bad :
        {"timerel=during&timeAt=" + urlEncode("2026-03-01T09:00:00Z"), std::string("timerel=before"),
         std::string("timerel=before&timeAt=yesterday"),
         "timerel=between&timeAt=" + urlEncode("2026-03-01T09:00:00Z"),
@@ -314,6 +317,87 @@ TEST_F(Telemetry, TemporalHistory) {
   EXPECT_TRUE(isLdError(other, 404, "ResourceNotFound")) << other.describe();
   auto missing = call("GET", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:X:none");
   EXPECT_TRUE(isLdError(missing, 404, "ResourceNotFound"));
+}
+
+TEST_F(Telemetry, LastNIsTheNewestReadingEvenWithALongHistory) {
+  // A sensor reporting every second has more than 100,000 readings after about 28 hours; lastN=1
+  // must still be the newest one, not whatever follows the oldest 100,000. The long history is
+  // written straight into the store while the server is stopped (through the API it takes
+  // minutes under the sanitizers); the newest reading goes through the API.
+  auto first = telemetry(line(reading("pm25", 1, "2025-12-31T23:59:59Z")));
+  ASSERT_EQ(first.status, 200u) << first.describe();
+  ASSERT_EQ(server_.terminate(), 0) << server_.stderrText();
+  sqlite3* db = nullptr;
+  const std::string path = server_.dataDir() + "/cityioc.db";
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK) << path;
+  sqlite3_busy_timeout(db, 5000);
+  // 100,000 readings, one a second from 2026-01-01T00:00:00Z, in the series of pm25.
+  const std::string sql =
+      "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 99999) "
+      "INSERT INTO points(series_id, at_ms, value) SELECT s.id, 1767225600000 + i * 1000, 1 "
+      "FROM n, series s WHERE s.entity_id = '" +
+      kEntityId + "' AND s.attribute = 'https://uri.etsi.org/ngsi-ld/default-context/pm25'";
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  const std::string message = err ? err : "";
+  sqlite3_free(err);
+  const int inserted = sqlite3_changes(db);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+  ASSERT_EQ(inserted, 100000) << "the store's schema changed: adapt this test";
+  ASSERT_TRUE(server_.restart());
+
+  auto fresh = telemetry(line(reading("pm25", 99, "2026-03-01T00:00:00Z")));
+  ASSERT_EQ(fresh.status, 200u) << fresh.describe();
+  json last = history("lastN=1&attrs=pm25");
+  EXPECT_EQ(rawSeries(last["pm25"]), (Series{{99, "2026-03-01T00:00:00Z"}}));
+  json recent = history("attrs=pm25&timerel=after&timeAt=" + urlEncode("2026-02-01T00:00:00Z"));
+  EXPECT_EQ(rawSeries(recent["pm25"]), (Series{{99, "2026-03-01T00:00:00Z"}}));
+}
+
+TEST_F(Telemetry, DeletedEntityHistoryIsNotHandedToAnotherUnit) {
+  // Unit 46 records readings, then deletes the entity; unit 01 later creates an entity with the
+  // same id. Unit 01 must not read unit 46's measurements through the temporal API.
+  ASSERT_NO_FATAL_FAILURE(postGoodReadings());
+  auto del = call("DELETE", "/ngsi-ld/v1/entities/" + kEntityId);
+  ASSERT_EQ(del.status, 204u) << del.describe();
+  auto created = call("POST", "/ngsi-ld/v1/entities",
+                      json({{"id", kEntityId}, {"type", "AirQualityObserved"}}).dump(), key01_);
+  ASSERT_EQ(created.status, 201u) << created.describe();
+  json seen = history("", key01_);
+  EXPECT_TRUE(!seen.contains("pm25") || seen["pm25"].empty())
+      << "unit 01 reads unit 46's readings: " << seen.dump();
+  EXPECT_TRUE(!seen.contains("no2") || seen["no2"].empty()) << seen.dump();
+}
+
+TEST_F(Telemetry, LocationReadingsStayGeoProperties) {
+  // "location" is a GeoProperty everywhere else in the API (a plain Property is rejected); a
+  // tracker's position sent as telemetry must not turn it into a Property that geo-queries
+  // ignore, and a number is no location at all.
+  const json where = {{"type", "Point"}, {"coordinates", {107.59, 16.46}}};
+  auto r = telemetry(line(reading("location", where, "2026-03-01T08:00:00Z")) +
+                     line(reading("location", 5, "2026-03-01T08:01:00Z")));
+  ASSERT_TRUE(r.status == 200u || r.status == 207u) << r.describe();
+  std::vector<int> rejected;
+  for (const auto& rej : r.json().value("rejected", json::array())) {
+    rejected.push_back(rej.value("line", -1));
+  }
+  EXPECT_TRUE(std::find(rejected.begin(), rejected.end(), 2) != rejected.end())
+      << "a number was accepted as a location: " << r.body;
+  auto e = call("GET", "/ngsi-ld/v1/entities/" + kEntityId);
+  ASSERT_EQ(e.status, 200u) << e.describe();
+  if (e.json().contains("location")) {
+    EXPECT_EQ(e.json()["location"].value("type", ""), "GeoProperty") << e.body;
+  }
+  const bool first_accepted = std::find(rejected.begin(), rejected.end(), 1) == rejected.end();
+  if (first_accepted) {
+    auto near = call("GET", "/ngsi-ld/v1/entities?type=AirQualityObserved&georel=" +
+                                urlEncode("near;maxDistance==100") +
+                                "&geometry=Point&coordinates=" + urlEncode("[107.59,16.46]"));
+    ASSERT_EQ(near.status, 200u) << near.describe();
+    EXPECT_EQ(near.json().size(), 1u)
+        << "the reported position is invisible to geo-queries: " << near.body;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

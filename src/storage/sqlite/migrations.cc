@@ -94,6 +94,13 @@ CREATE TABLE points(
   value REAL NOT NULL);
 CREATE INDEX points_by_series_time ON points(series_id, at_ms);
 )sql"},
+    {4, "hosted JSON-LD contexts", R"sql(
+CREATE TABLE jsonld_contexts(
+  id TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  document TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+)sql"},
 };
 
 core::Status ensureMigrationTable(Db& db) {

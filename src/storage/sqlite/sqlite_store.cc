@@ -276,6 +276,35 @@ class SqliteWriteTx final : public WriteTx {
     return Status::success();
   }
 
+  Status deleteSeries(const std::string& entity_id) override {
+    auto points = db_.prepare(
+        "DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE entity_id=?1)");
+    if (!points.ok()) return points.error();
+    if (auto s = (*points)->bind(1, entity_id).run(); !s.ok()) return s;
+    auto series = db_.prepare("DELETE FROM series WHERE entity_id=?1");
+    if (!series.ok()) return series.error();
+    if (auto s = (*series)->bind(1, entity_id).run(); !s.ok()) return s;
+    const std::string prefix = entity_id + '\x1f';
+    for (auto it = series_.begin(); it != series_.end();) {
+      it = it->first.rfind(prefix, 0) == 0 ? series_.erase(it) : std::next(it);
+    }
+    return Status::success();
+  }
+
+  Status upsertContext(const model::HostedContext& c) override {
+    auto st = db_.prepare(
+        "INSERT OR REPLACE INTO jsonld_contexts(id, url, document, created_at_ms) "
+        "VALUES(?1, ?2, ?3, ?4)");
+    if (!st.ok()) return st.error();
+    return (*st)->bind(1, c.id).bind(2, c.url).bind(3, c.document).bind(4, c.created_at_ms).run();
+  }
+
+  Status deleteContext(const std::string& id) override {
+    auto st = db_.prepare("DELETE FROM jsonld_contexts WHERE id=?1");
+    if (!st.ok()) return st.error();
+    return (*st)->bind(1, id).run();
+  }
+
  private:
   Result<int64_t> seriesId(const std::string& entity, const std::string& attr) {
     std::string key = entity;
@@ -594,6 +623,18 @@ Result<std::vector<model::Device>> SqliteStore::listDevices() {
       [](const Stmt& s) {
         return model::Device{s.text(0), s.text(1), s.text(2), s.text(3),
                              s.text(4), s.text(5), s.int64(6)};
+      });
+}
+
+Result<std::vector<model::HostedContext>> SqliteStore::listContexts() {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  return queryAll<model::HostedContext>(
+      **lease,
+      "SELECT id, url, document, created_at_ms FROM jsonld_contexts ORDER BY created_at_ms",
+      [](Stmt&) {},
+      [](const Stmt& s) {
+        return model::HostedContext{s.text(0), s.text(1), s.text(2), s.int64(3)};
       });
 }
 

@@ -290,7 +290,7 @@ TEST(ParseEntity, SubAttributesNestAtMostFourDeep) {
 
 TEST(ParseEntity, ExpandedLocationMustBeAGeoPropertyToo) {
   // "location" written as a compact or absolute IRI is the same attribute as "location".
-  for (const std::string name : {std::string("ngsi-ld:location"), kNs + "location"}) {
+  for (const std::string& name : {std::string("ngsi-ld:location"), kNs + "location"}) {
     auto e = parseEntity({{"id", "urn:ngsi-ld:X:1"}, {"type", "X"}, {name, prop(5)}}, core(), kT0);
     EXPECT_FALSE(e.ok()) << name << " accepted as a plain Property";
   }
