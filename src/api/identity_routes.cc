@@ -364,41 +364,40 @@ void addIdentityRoutes(Api& api) {
             r.status = status::no_content;
             return r;
           });
-  api.add({verb::get, "/api/v1/audit", Permission::kAuditRead, Exec::kWorker, 0,
-           "Audit log: after, before, order=asc|desc, limit"},
-          [s](const Request& req, const Principal*) {
-            auto paging = readPaging(req, 1000);
-            if (!paging.ok()) return errorResponse(paging.error(), req);
-            storage::AuditFilter f;
-            f.limit = paging->limit;
-            if (auto order = req.queryParam("order")) {
-              if (*order != "asc" && *order != "desc") {
-                return problem(status::unprocessable_entity, "order must be asc or desc", req);
-              }
-              f.newest_first = *order == "desc";
-            }
-            if (auto before = req.queryParam("before")) {
-              auto v = parseId(*before);
-              if (!v) {
-                return problem(status::unprocessable_entity, "before must be a sequence number",
-                               req);
-              }
-              f.before_seq = *v;
-              f.newest_first = true;
-            }
-            if (auto after = req.queryParam("after")) {
-              auto v = parseId(*after);
-              if (!v && *after != "0")
-                return problem(status::unprocessable_entity, "after must be a sequence number",
-                               req);
-              f.after_seq = v.value_or(0);
-            }
-            auto entries = s->store->listAudit(f);
-            if (!entries.ok()) return errorResponse(entries.error(), req);
-            json items = json::array();
-            for (const auto& e : *entries) items.push_back(auditJson(e));
-            return jsonResponse({{"items", items}});
-          });
+  api.add(
+      {verb::get, "/api/v1/audit", Permission::kAuditRead, Exec::kWorker, 0,
+       "Audit log: after, before, order=asc|desc, limit"},
+      [s](const Request& req, const Principal*) {
+        auto paging = readPaging(req, 1000);
+        if (!paging.ok()) return errorResponse(paging.error(), req);
+        storage::AuditFilter f;
+        f.limit = paging->limit;
+        if (auto order = req.queryParam("order")) {
+          if (*order != "asc" && *order != "desc") {
+            return problem(status::unprocessable_entity, "order must be asc or desc", req);
+          }
+          f.newest_first = *order == "desc";
+        }
+        if (auto before = req.queryParam("before")) {
+          auto v = parseId(*before);
+          if (!v) {
+            return problem(status::unprocessable_entity, "before must be a sequence number", req);
+          }
+          f.before_seq = *v;
+          f.newest_first = true;
+        }
+        if (auto after = req.queryParam("after")) {
+          auto v = parseId(*after);
+          if (!v && *after != "0")
+            return problem(status::unprocessable_entity, "after must be a sequence number", req);
+          f.after_seq = v.value_or(0);
+        }
+        auto entries = s->store->listAudit(f);
+        if (!entries.ok()) return errorResponse(entries.error(), req);
+        json items = json::array();
+        for (const auto& e : *entries) items.push_back(auditJson(e));
+        return jsonResponse({{"items", items}});
+      });
   api.add({verb::get, "/api/v1/audit/verify", Permission::kAuditRead, Exec::kWorker, 0,
            "Check the audit log's hash chain"},
           [s](const Request& req, const Principal*) {

@@ -37,7 +37,7 @@ struct ServeConfig {
   std::string mqtt_client_id;
   int mqtt_qos = 1;
   std::string mqtt_topic_prefix;  // "" = IoT Agent JSON topics /{apikey}/{device_id}/attrs
-  std::string config_file;  // "" if none
+  std::string config_file;        // "" if none
 };
 
 //! Environment lookup; tests inject a map, production passes processEnv().

@@ -110,8 +110,8 @@ void StaticFiles::operator()(RequestPtr req, Responder responder) const {
   std::ostringstream buf;
   buf << in.rdbuf();
   if (!in.good() && !in.eof()) {
-    return responder.send(problemResponse(http::status::internal_server_error, "internal-error",
-                                          "", "", req->path, req->request_id));
+    return responder.send(problemResponse(http::status::internal_server_error, "internal-error", "",
+                                          "", req->path, req->request_id));
   }
   r.body = buf.str();
   r.head_only = req->raw.method() == http::verb::head;

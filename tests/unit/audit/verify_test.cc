@@ -214,12 +214,11 @@ TEST_F(VerifyTest, RowReplacedAfterDroppingTheReplaceTriggerIsStillCaught) {
   AuditEntry forged = entries_[1];
   forged.actor = "mallory";
   forged.hash = model::computeAuditHash(forged);
-  tamper(
-      {"DROP TRIGGER audit_log_no_replace",
-       "REPLACE INTO audit_log(seq, at_ms, actor, role, unit, action, target, client, "
-       "request_id, detail, prev_hash, hash) SELECT seq, at_ms, 'mallory', role, unit, action, "
-       "target, client, request_id, detail, prev_hash, '" +
-       forged.hash + "' FROM audit_log WHERE seq=2"});
+  tamper({"DROP TRIGGER audit_log_no_replace",
+          "REPLACE INTO audit_log(seq, at_ms, actor, role, unit, action, target, client, "
+          "request_id, detail, prev_hash, hash) SELECT seq, at_ms, 'mallory', role, unit, action, "
+          "target, client, request_id, detail, prev_hash, '" +
+              forged.hash + "' FROM audit_log WHERE seq=2"});
   auto all = store_->listAudit(storage::AuditFilter{0, 1000});
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), static_cast<size_t>(kEntries));
