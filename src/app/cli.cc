@@ -2,17 +2,21 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "api/api.h"
 #include "app/application.h"
+#include "app/paths.h"
 #include "audit/verify.h"
 #include "auth/identity_service.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "sim/simulator.h"
 
 namespace ioc::app {
 
@@ -25,6 +29,8 @@ Usage:
   cityioc user add --data DIR --username U --role ROLE [--unit CODE]   (password on stdin)
   cityioc key add --data DIR --name N --scope ingest|read|integration [--unit CODE]
   cityioc audit verify --data DIR
+  cityioc simulate --url http://HOST:PORT --key KEY [--devices N] [--interval-ms MS] [--ticks N]
+                            run the simulated Huế city against a running server
   cityioc routes            the HTTP routes with the permission each needs (JSON)
   cityioc version
   cityioc serve --help      every setting, its flag, environment variable and default
@@ -189,6 +195,61 @@ int auditVerify(const std::vector<std::string>& args) {
   return 0;
 }
 
+int simulate(const std::vector<std::string>& args) {
+  auto o = parseOptions(args, 1, {"url", "key", "devices", "interval-ms", "ticks", "data-root"});
+  if (!o.error.empty()) return fail(o.error);
+  if (!o.values.count("url") || !o.values.count("key")) return fail("--url and --key are required");
+  sim::SimOptions options;
+  const std::string& url = o.values["url"];
+  constexpr std::string_view kScheme = "http://";
+  if (url.rfind(kScheme, 0) != 0) return fail("--url must be http://HOST:PORT");
+  std::string hostport = url.substr(kScheme.size());
+  hostport = hostport.substr(0, hostport.find('/'));
+  const size_t colon = hostport.rfind(':');
+  options.host = hostport.substr(0, colon);
+  int port = 80;
+  if (colon != std::string::npos) {
+    auto [p, ec] =
+        std::from_chars(hostport.data() + colon + 1, hostport.data() + hostport.size(), port);
+    if (ec != std::errc() || p != hostport.data() + hostport.size() || port < 1 || port > 65535) {
+      return fail("--url has a bad port");
+    }
+  }
+  options.port = static_cast<uint16_t>(port);
+  options.key = o.values["key"];
+  options.data_root = locateShipped(o.values["data-root"], "data");
+  if (options.data_root.empty()) return fail("cannot find the data/ folder (use --data-root)");
+  auto number = [&](const char* name, size_t lo, size_t hi, size_t def) -> std::optional<size_t> {
+    if (!o.values.count(name)) return def;
+    size_t v = 0;
+    const std::string& s = o.values[name];
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return std::nullopt;
+    return v;
+  };
+  auto devices = number("devices", 60, 100000, 300);
+  auto interval = number("interval-ms", 100, 3600000, 5000);
+  auto ticks = number("ticks", 0, SIZE_MAX, 0);
+  if (!devices || !interval || !ticks) {
+    return fail("--devices is 60..100000, --interval-ms 100..3600000, --ticks a whole number");
+  }
+  options.devices = *devices;
+  options.interval = std::chrono::milliseconds(*interval);
+  sim::Simulator simulator(options);
+  if (auto s = simulator.setup(); !s.ok()) return fail(s.error().message);
+  std::printf("simulating %zu devices against %s every %zu ms\n", simulator.devices().size(),
+              url.c_str(), *interval);
+  std::fflush(stdout);
+  for (size_t tick = 0; *ticks == 0 || tick < *ticks; ++tick) {
+    auto accepted = simulator.tick();
+    if (!accepted.ok()) return fail(accepted.error().message);
+    std::printf("tick %zu: %zu readings accepted\n", tick + 1, *accepted);
+    std::fflush(stdout);
+    if (*ticks == 0 || tick + 1 < *ticks) std::this_thread::sleep_for(options.interval);
+  }
+  return 0;
+}
+
 int routes() {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : api::Api::routeTable()) {
@@ -219,6 +280,8 @@ int runCli(const std::vector<std::string>& args) {
     rc = keyAdd(args);
   } else if (cmd == "audit" && sub == "verify") {
     rc = auditVerify(args);
+  } else if (cmd == "simulate") {
+    rc = simulate(args);
   } else if (cmd == "routes") {
     rc = routes();
   } else if (cmd == "version" || cmd == "--version") {
