@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "api/errors.h"
+#include "api/ngsild_common.h"
 #include "context/broker.h"
 
 namespace ioc::api {
@@ -194,59 +195,100 @@ json rawValues(const std::vector<model::Point>& points, bool temporal_values) {
   return out;
 }
 
-Response temporalEntity(const ApiServices& s, const Request& req, const Principal& who) {
-  auto terms = s.contexts->resolveLink(req.header(net::http::field::link));
-  if (!terms.ok())
-    return temporalError("LdContextNotAvailable", status::service_unavailable,
-                         terms.error().message, req);
-  const std::string id(req.param("entityId"));
-  auto entity = s.broker->get(id, context::Visibility{who.unit_code});
-  if (!entity) return temporalError("ResourceNotFound", status::not_found, "no entity " + id, req);
-  TemporalQuery t;
-  if (auto err = readTemporal(req, t))
-    return temporalError("BadRequestData", status::bad_request, *err, req);
-  std::vector<std::string> attrs;
-  if (auto a = req.queryParam("attrs")) {
-    std::string_view v = *a;
-    while (!v.empty()) {
-      size_t c = v.find(',');
-      attrs.push_back((*terms)->expand(v.substr(0, c)));
-      v = c == std::string_view::npos ? std::string_view() : v.substr(c + 1);
-    }
-  }
-  // One query per attribute: lastN then means the newest N of each, found by the index, however
-  // long the history is.
+//! One entity's temporal representation: per attribute, raw instances, temporalValues, or
+//! aggregates. One store query per attribute, so lastN is the newest N however long the history.
+core::Result<json> temporalJson(const ApiServices& s, const context::Entity& entity,
+                                std::vector<std::string> attrs, const TemporalQuery& t,
+                                const context::TermMap& terms) {
   if (attrs.empty()) {
-    for (const auto& [name, _] : entity->doc.items()) {
+    for (const auto& [name, _] : entity.doc.items()) {
       if (name != "id" && name != "type") attrs.push_back(name);
     }
   }
-  std::map<std::string, std::vector<model::Point>> by_attr;
+  json out = {{"id", entity.id}};
+  auto types = entity.types();
+  out["type"] = types.empty() ? json("") : json(terms.compact(types[0]));
   for (const auto& attr : attrs) {
     storage::PointQuery pq;
-    pq.entity_id = id;
+    pq.entity_id = entity.id;
     pq.attribute = attr;
     pq.from_ms = t.from;
     pq.to_ms = t.to;
     pq.last_n = t.last_n;
     pq.limit = kMaxPoints;
     auto points = s.store->queryPoints(pq);
-    if (!points.ok()) return errorResponse(points.error(), req);
-    if (!points->empty()) by_attr[attr] = std::move(*points);
+    if (!points.ok()) return points.error();
+    if (points->empty()) continue;
+    out[terms.compact(attr)] =
+        t.aggr.empty() ? rawValues(*points, t.temporal_values) : aggregate(*points, t);
   }
-  json out = {{"id", id}};
-  auto types = entity->types();
-  out["type"] = types.empty() ? json("") : json((*terms)->compact(types[0]));
-  for (auto& [attr, series] : by_attr) {
-    out[(*terms)->compact(attr)] =
-        t.aggr.empty() ? rawValues(series, t.temporal_values) : aggregate(series, t);
+  return out;
+}
+
+std::vector<std::string> requestedAttrs(const Request& req, const context::TermMap& terms) {
+  std::vector<std::string> attrs;
+  if (auto a = req.queryParam("attrs")) {
+    std::string_view v = *a;
+    while (!v.empty()) {
+      size_t c = v.find(',');
+      attrs.push_back(terms.expand(v.substr(0, c)));
+      v = c == std::string_view::npos ? std::string_view() : v.substr(c + 1);
+    }
   }
-  Response r = jsonResponse(out);
-  r.headers.emplace_back(
-      "Link", "<" +
-                  ((*terms)->linkUrl().empty() ? std::string(context::kCoreContextUrl)
-                                               : (*terms)->linkUrl()) +
-                  ">; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+  return attrs;
+}
+
+Response withLink(Response r, const context::TermMap& terms) {
+  const std::string url =
+      terms.linkUrl().empty() ? std::string(context::kCoreContextUrl) : terms.linkUrl();
+  r.headers.emplace_back("Link", "<" + url +
+                                     ">; rel=\"http://www.w3.org/ns/json-ld#context\"; "
+                                     "type=\"application/ld+json\"");
+  return r;
+}
+
+Response temporalEntity(const ApiServices& s, const Request& req, const Principal& who) {
+  auto terms = s.contexts->resolveLink(req.header(net::http::field::link));
+  if (!terms.ok()) {
+    return temporalError("LdContextNotAvailable", status::service_unavailable,
+                         terms.error().message, req);
+  }
+  const std::string id(req.param("entityId"));
+  auto entity = s.broker->get(id, context::Visibility{who.unit_code});
+  if (!entity) return temporalError("ResourceNotFound", status::not_found, "no entity " + id, req);
+  TemporalQuery t;
+  if (auto err = readTemporal(req, t)) {
+    return temporalError("BadRequestData", status::bad_request, *err, req);
+  }
+  auto out = temporalJson(s, *entity, requestedAttrs(req, **terms), t, **terms);
+  if (!out.ok()) return errorResponse(out.error(), req);
+  return withLink(jsonResponse(*out), **terms);
+}
+
+Response temporalQuery(const ApiServices& s, const Request& req, const Principal& who) {
+  auto terms = s.contexts->resolveLink(req.header(net::http::field::link));
+  if (!terms.ok()) {
+    return temporalError("LdContextNotAvailable", status::service_unavailable,
+                         terms.error().message, req);
+  }
+  context::EntityQuery q;
+  if (auto error = parseEntityQuery(req, **terms, q)) return std::move(*error);
+  TemporalQuery t;
+  if (auto err = readTemporal(req, t)) {
+    return temporalError("BadRequestData", status::bad_request, *err, req);
+  }
+  auto page = s.broker->query(q, context::Visibility{who.unit_code});
+  const auto attrs = requestedAttrs(req, **terms);
+  json out = json::array();
+  for (const auto& e : page.items) {
+    auto one = temporalJson(s, *e, attrs, t, **terms);
+    if (!one.ok()) return errorResponse(one.error(), req);
+    out.push_back(std::move(*one));
+  }
+  Response r = withLink(jsonResponse(out), **terms);
+  if (req.queryParam("count").value_or("") == "true") {
+    r.headers.emplace_back("NGSILD-Results-Count", std::to_string(page.total));
+  }
   return r;
 }
 
@@ -259,6 +301,10 @@ void addTemporalRoutes(Api& api) {
            "NGSI-LD temporal: history of an entity (attrs, timerel, timeAt, endTimeAt, lastN, "
            "aggrMethods, aggrPeriodDuration, options=temporalValues)"},
           [s](const Request& r, const Principal* w) { return temporalEntity(*s, r, *w); });
+  api.add({verb::get, "/ngsi-ld/v1/temporal/entities", Permission::kContextRead, Exec::kWorker, 0,
+           "NGSI-LD temporal: history of the entities a query selects (type, id, q, geo-query, "
+           "attrs, limit, offset, count + the temporal parameters)"},
+          [s](const Request& r, const Principal* w) { return temporalQuery(*s, r, *w); });
 }
 
 }  // namespace ioc::api

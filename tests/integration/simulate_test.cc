@@ -46,6 +46,40 @@ TEST(Simulate, CreatesTheDemoCityAndReportsReadings) {
   EXPECT_DOUBLE_EQ(j["pm25"][1]["value"].get<double>(), 88.7);
 }
 
+TEST(Simulate, TemporalQueryFormCoversEverySelectedEntity) {
+  ServerProcess server;
+  ASSERT_TRUE(server.start());
+  auto key = runCli({"key", "add", "--data", server.dataDir(), "--name", "sim", "--scope",
+                     "integration", "--unit", "46"});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  const std::string secret = lastLine(key.out);
+  auto run = runCli({"simulate", "--url", "http://127.0.0.1:" + std::to_string(server.port()),
+                     "--key", secret, "--devices", "60", "--interval-ms", "100", "--ticks", "3"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  // The eight river gauges, newest water level of each.
+  auto r = get(server.port(),
+               "/ngsi-ld/v1/temporal/entities?type=WaterObserved&attrs=height&lastN=1&count=true",
+               secret);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.header("NGSILD-Results-Count"), "8");
+  auto j = nlohmann::json::parse(r.body);
+  ASSERT_EQ(j.size(), 8u) << r.body;
+  for (const auto& e : j) {
+    ASSERT_TRUE(e.contains("height")) << e.dump();
+    EXPECT_EQ(e["height"].size(), 1u) << e.dump();
+  }
+  // Three readings each without lastN; a bad timerel is a BadRequestData.
+  auto all =
+      get(server.port(), "/ngsi-ld/v1/temporal/entities?type=WaterObserved&attrs=height", secret);
+  ASSERT_EQ(all.status, 200u) << all.body;
+  EXPECT_EQ(nlohmann::json::parse(all.body)[0]["height"].size(), 3u) << all.body;
+  auto bad =
+      get(server.port(), "/ngsi-ld/v1/temporal/entities?type=WaterObserved&timerel=soon", secret);
+  EXPECT_EQ(bad.status, 400u) << bad.body;
+  auto none = get(server.port(), "/ngsi-ld/v1/temporal/entities", secret);
+  EXPECT_EQ(none.status, 400u) << none.body;
+}
+
 TEST(Simulate, RefusesBadArgumentsAndBadKeys) {
   EXPECT_NE(runCli({"simulate", "--url", "ftp://x", "--key", "k"}).exit_code, 0);
   EXPECT_NE(
