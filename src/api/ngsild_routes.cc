@@ -298,8 +298,10 @@ Response getEntity(const ApiServices& s, const Request& req, const Principal& wh
   return ldResponse(context::renderEntity(*e, **terms, opts), **terms, req);
 }
 
-std::optional<Response> readEntityQuery(const Request& req, const TermMap& t,
-                                        context::EntityQuery& q) {
+}  // namespace
+
+std::optional<Response> parseEntityQuery(const Request& req, const TermMap& t,
+                                         context::EntityQuery& q) {
   if (auto v = req.queryParam("type")) {
     for (const auto& type : splitList(*v)) q.types.push_back(t.expand(type));
   }
@@ -361,13 +363,15 @@ std::optional<Response> readEntityQuery(const Request& req, const TermMap& t,
   return std::nullopt;
 }
 
+namespace {
+
 Response queryEntities(const ApiServices& s, const Request& req, const Principal& who) {
   if (!acceptable(req)) return notAcceptable(req);
   auto terms = requestTerms(s, req, nullptr);
   if (!terms.ok()) return ldError(terms.error(), req);
   const TermMap& t = **terms;
   context::EntityQuery q;
-  if (auto error = readEntityQuery(req, t, q)) return std::move(*error);
+  if (auto error = parseEntityQuery(req, t, q)) return std::move(*error);
   auto page = s.broker->query(q, visibility(who));
   std::unordered_set<std::string> attrs;
   auto opts = renderOptions(req, t, attrs);
@@ -556,11 +560,6 @@ Response attributeList(const ApiServices& s, const Request& req, const Principal
 }
 
 }  // namespace
-
-std::optional<Response> parseEntityQuery(const Request& req, const TermMap& terms,
-                                         context::EntityQuery& query) {
-  return readEntityQuery(req, terms, query);
-}
 
 void addNgsiLdRoutes(Api& api) {
   const ApiServices* s = &api.services();

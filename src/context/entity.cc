@@ -41,7 +41,7 @@ core::Error bad(const std::string& message) {
 }
 
 //! The attribute type written without or with the NGSI-LD namespace.
-std::string attributeType(const json& instance, const std::string& name) {
+std::string attributeType(const json& instance) {
   // A bare GeoJSON geometry also has a "type" ("Point", …): recognise it first.
   if (isGeoJsonGeometry(instance)) return "GeoProperty(bare)";
   if (instance.is_object() && instance.contains("type") && instance["type"].is_string()) {
@@ -56,10 +56,8 @@ std::string attributeType(const json& instance, const std::string& name) {
     if (instance.contains("value")) {
       return isGeoJsonGeometry(instance["value"]) ? "GeoProperty" : "Property";
     }
-    if (isGeoJsonGeometry(instance)) return "GeoProperty(bare)";
     return "Property(bare)";
   }
-  (void)name;
   return "Property(bare)";
 }
 
@@ -103,7 +101,7 @@ core::Status copyMetadata(json& out, const json& input, const std::string& name)
 
 core::Result<json> normalizeInstance(const json& input, const std::string& name,
                                      const TermMap& terms, const std::string& now, int depth) {
-  const std::string kind = attributeType(input, name);
+  const std::string kind = attributeType(input);
   json out = json::object();
   if (kind == "Property(bare)" || kind == "GeoProperty(bare)") {
     if (input.is_null()) return bad(name + " has a null value");

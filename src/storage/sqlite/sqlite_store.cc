@@ -62,23 +62,33 @@ AuditEntry auditFromRow(const Stmt& s) {
 }
 
 //! Runs a prepared query and collects every row through `map`.
-template <typename T, typename Bind, typename Map>
-Result<std::vector<T>> queryAll(Db& db, const char* sql, Bind bind, Map map) {
+//! Runs a prepared query, calling `on_row` for each row until it returns false.
+template <typename Bind, typename OnRow>
+Status forEachRow(Db& db, const char* sql, Bind bind, OnRow on_row) {
   auto stmt = db.prepare(sql);
   if (!stmt.ok()) return stmt.error();
   Stmt& s = **stmt;
   bind(s);
-  std::vector<T> out;
   while (true) {
     auto row = s.step();
     if (!row.ok()) {
       s.reset();
       return row.error();
     }
-    if (!*row) break;
-    out.push_back(map(s));
+    if (!*row || !on_row(s)) break;
   }
   s.reset();
+  return Status::success();
+}
+
+template <typename T, typename Bind, typename Map>
+Result<std::vector<T>> queryAll(Db& db, const char* sql, Bind bind, Map map) {
+  std::vector<T> out;
+  auto s = forEachRow(db, sql, bind, [&](const Stmt& row) {
+    out.push_back(map(row));
+    return true;
+  });
+  if (!s.ok()) return s.error();
   return out;
 }
 
@@ -574,42 +584,23 @@ Result<std::vector<AuditEntry>> SqliteStore::listAudit(const AuditFilter& f) {
 Status SqliteStore::scanAudit(const AuditVisitor& visit) {
   auto lease = borrowReader();
   if (!lease.ok()) return lease.error();
-  auto stmt = (**lease).prepare(
+  return forEachRow(
+      **lease,
       "SELECT seq, at_ms, actor, role, unit, action, target, client, request_id, detail, "
-      "prev_hash, hash FROM audit_log ORDER BY seq");
-  if (!stmt.ok()) return stmt.error();
-  Stmt& s = **stmt;
-  while (true) {
-    auto row = s.step();
-    if (!row.ok()) {
-      s.reset();
-      return row.error();
-    }
-    if (!*row || !visit(auditFromRow(s))) break;
-  }
-  s.reset();
-  return Status::success();
+      "prev_hash, hash FROM audit_log ORDER BY seq",
+      [](Stmt&) {}, [&](const Stmt& row) { return visit(auditFromRow(row)); });
 }
 
 Status SqliteStore::scanEntities(const std::function<bool(model::EntityRecord&&)>& visit) {
   auto lease = borrowReader();
   if (!lease.ok()) return lease.error();
-  auto stmt = (**lease).prepare(
-      "SELECT id, type, unit_code, doc, created_at_ms, modified_at_ms FROM entities");
-  if (!stmt.ok()) return stmt.error();
-  Stmt& s = **stmt;
-  while (true) {
-    auto row = s.step();
-    if (!row.ok()) {
-      s.reset();
-      return row.error();
-    }
-    if (!*row) break;
-    model::EntityRecord r{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.int64(5)};
-    if (!visit(std::move(r))) break;
-  }
-  s.reset();
-  return Status::success();
+  return forEachRow(
+      **lease, "SELECT id, type, unit_code, doc, created_at_ms, modified_at_ms FROM entities",
+      [](Stmt&) {},
+      [&](const Stmt& row) {
+        return visit(model::EntityRecord{row.text(0), row.text(1), row.text(2), row.text(3),
+                                         row.int64(4), row.int64(5)});
+      });
 }
 
 Result<std::vector<model::Device>> SqliteStore::listDevices() {
@@ -651,22 +642,20 @@ Result<std::vector<model::Point>> SqliteStore::queryPoints(const PointQuery& q) 
              : "SELECT s.entity_id, s.attribute, p.at_ms, p.value FROM series s JOIN points p ON "
                "p.series_id = s.id WHERE s.entity_id=?1 AND (?2 = '' OR s.attribute=?2) AND "
                "p.at_ms >= ?3 AND p.at_ms < ?4 ORDER BY p.at_ms LIMIT ?5";
-  auto stmt = (**lease).prepare(sql);
-  if (!stmt.ok()) return stmt.error();
-  Stmt& s = **stmt;
-  s.bind(1, q.entity_id).bind(2, q.attribute).bind(3, q.from_ms).bind(4, q.to_ms).bind(5, limit);
-  std::vector<model::Point> out;
-  while (true) {
-    auto row = s.step();
-    if (!row.ok()) {
-      s.reset();
-      return row.error();
-    }
-    if (!*row) break;
-    out.push_back(model::Point{s.text(0), s.text(1), s.int64(2), s.real(3)});
-  }
-  s.reset();
-  if (newest) std::reverse(out.begin(), out.end());
+  auto out = queryAll<model::Point>(
+      **lease, sql,
+      [&](Stmt& st) {
+        st.bind(1, q.entity_id)
+            .bind(2, q.attribute)
+            .bind(3, q.from_ms)
+            .bind(4, q.to_ms)
+            .bind(5, limit);
+      },
+      [](const Stmt& row) {
+        return model::Point{row.text(0), row.text(1), row.int64(2), row.real(3)};
+      });
+  if (!out.ok()) return out.error();
+  if (newest) std::reverse(out->begin(), out->end());
   return out;
 }
 
