@@ -128,19 +128,37 @@ void Broker::publish(const std::string& id, EntityPtr next) {
   entities_[id] = std::move(next);
 }
 
-std::future<core::Status> Broker::persist(std::vector<std::pair<std::string, EntityPtr>> changes,
+std::future<core::Status> Broker::persist(const Versions& previous, Versions changes,
                                           model::AuditEntry audit,
                                           std::vector<model::Point> points) {
   auto done = std::make_shared<std::promise<core::Status>>();
   auto result = done->get_future();
-  submit(std::move(changes), std::move(audit), std::move(points),
+  submit(previous, std::move(changes), std::move(audit), std::move(points),
          [done](core::Status s) { done->set_value(std::move(s)); });
   return result;
 }
 
-void Broker::submit(std::vector<std::pair<std::string, EntityPtr>> changes,
+void Broker::addChangeListener(ChangeListener listener) {
+  listeners_.push_back(std::move(listener));
+}
+
+void Broker::submit(const Versions& previous, Versions changes,
                     std::optional<model::AuditEntry> audit, std::vector<model::Point> points,
                     std::function<void(core::Status)> done) {
+  if (!listeners_.empty()) {
+    // Listeners hear of a change once it is durable, in commit order (the writer thread's).
+    auto batch = std::make_shared<std::vector<EntityChange>>();
+    batch->reserve(changes.size());
+    for (size_t i = 0; i < changes.size(); ++i) {
+      batch->push_back({changes[i].first, previous[i].second, changes[i].second});
+    }
+    done = [this, batch, done = std::move(done)](core::Status s) {
+      if (s.ok()) {
+        for (const auto& listener : listeners_) listener(*batch);
+      }
+      done(std::move(s));
+    };
+  }
   std::vector<std::pair<std::string, model::EntityRecord>> records;
   records.reserve(changes.size());
   for (const auto& [id, e] : changes) {
@@ -206,7 +224,8 @@ void Broker::createAsync(Entity entity, const Visibility& who, const model::Acto
   publish(id, next);
   std::vector<model::Point> points;
   collectPoints(id, next->doc, nullptr, next->created_at_ms, points);
-  submit(one(id, next), model::makeAuditEntry(actor, "entity.create", id, "", next->created_at_ms),
+  submit(one(id, nullptr), one(id, next),
+         model::makeAuditEntry(actor, "entity.create", id, "", next->created_at_ms),
          std::move(points), [this, id, next, done = std::move(done)](core::Status s) {
            if (!s.ok()) rollback(one(id, nullptr), one(id, next));
            done(std::move(s));
@@ -239,7 +258,8 @@ void Broker::mergeAttrsAsync(const std::string& id, const json& attrs, MergeMode
   publish(id, next);
   std::vector<model::Point> points;
   collectPoints(id, attrs, &result.updated, next->modified_at_ms, points);
-  submit(one(id, next), model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms),
+  submit(one(id, before), one(id, next),
+         model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms),
          std::move(points),
          [this, id, before, next, result = std::move(result),
           done = std::move(done)](core::Status s) mutable {
@@ -278,7 +298,8 @@ void Broker::patchAttrAsync(const std::string& id, const std::string& attr, cons
   std::vector<model::Point> points;
   const std::vector<std::string> names{attr};
   collectPoints(id, next->doc, &names, next->modified_at_ms, points);
-  submit(one(id, next), model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms),
+  submit(one(id, before), one(id, next),
+         model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms),
          std::move(points), [this, id, before, next, done = std::move(done)](core::Status s) {
            if (!s.ok()) rollback(one(id, before), one(id, next));
            done(std::move(s));
@@ -300,7 +321,7 @@ core::Status Broker::deleteAttr(const std::string& id, const std::string& attr,
     copy.modified_at_ms = clock_.nowUnixMs();
     next = std::make_shared<const Entity>(std::move(copy));
     publish(id, next);
-    done = persist(one(id, next),
+    done = persist(one(id, before), one(id, next),
                    model::makeAuditEntry(actor, "entity.update", id, "", next->modified_at_ms));
   }
   core::Status s = done.get();
@@ -318,7 +339,7 @@ core::Status Broker::remove(const std::string& id, const Visibility& who,
     if (it == entities_.end() || !visible(*it->second, who)) return notFound(id);
     before = it->second;
     publish(id, nullptr);
-    done = persist(one(id, nullptr),
+    done = persist(one(id, before), one(id, nullptr),
                    model::makeAuditEntry(actor, "entity.delete", id, "", clock_.nowUnixMs()));
   }
   core::Status s = done.get();
@@ -419,7 +440,7 @@ void Broker::batchAsync(BatchKind kind, std::vector<core::Result<Entity>> input,
     }
     json detail = {{"entities", written.size()}};
     auto audit = model::makeAuditEntry(actor, "entity.batch", "entities", detail.dump(), now);
-    submit(written, std::move(audit), std::move(points),
+    submit(previous, written, std::move(audit), std::move(points),
            [this, previous = std::move(previous), written, written_index = std::move(written_index),
             out = std::move(out), done = std::move(done)](core::Status s) mutable {
              if (!s.ok()) {
@@ -457,8 +478,9 @@ std::vector<BatchItem> Broker::batchDelete(const std::vector<std::string>& ids,
     }
     if (written.empty()) return out;
     json detail = {{"entities", written.size()}};
-    done = persist(written, model::makeAuditEntry(actor, "entity.batch_delete", "entities",
-                                                  detail.dump(), clock_.nowUnixMs()));
+    done = persist(previous, written,
+                   model::makeAuditEntry(actor, "entity.batch_delete", "entities", detail.dump(),
+                                         clock_.nowUnixMs()));
   }
   core::Status s = done.get();
   if (!s.ok()) {
@@ -510,7 +532,7 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
       if (done) done(core::Status::success());
       return;
     }
-    submit(written, std::nullopt, std::move(points),
+    submit(previous, written, std::nullopt, std::move(points),
            [this, previous, written, done = std::move(done)](core::Status s) {
              if (!s.ok()) rollback(previous, written);
              if (done) done(std::move(s));

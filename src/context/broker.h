@@ -4,6 +4,7 @@
 // lock only to compute the new version and queue its durable write (so the store sees writes in
 // the order memory does), then wait for the commit without the lock. Blocking: call writes from
 // worker threads.
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -66,11 +67,24 @@ struct BatchItem {
   std::optional<core::Error> error;
 };
 
+//! One durable change: `before` is null for a creation, `after` null for a deletion.
+struct EntityChange {
+  std::string id;
+  EntityPtr before;
+  EntityPtr after;
+};
+
 class Broker {
  public:
+  //! Hears of every committed change (on the store's writer thread, in commit order): it must
+  //! only hand the change on (queue it), never block or call back into the broker's writes.
+  using ChangeListener = std::function<void(const std::vector<EntityChange>&)>;
+
   Broker(storage::Store& store, const units::UnitCatalog& units, const core::Clock& clock);
 
   core::Status load();
+  //! Before serving: listeners are not synchronized with running writes.
+  void addChangeListener(ChangeListener listener);
   size_t size() const;
 
   using Done = std::function<void(core::Status)>;
@@ -122,12 +136,13 @@ class Broker {
   bool visible(const Entity& e, const Visibility& who) const;
   bool matchesQuery(const Entity& e, const EntityQuery& q) const;
   void publish(const std::string& id, EntityPtr next);
-  //! Queues the durable write of `changes` (nullptr = delete) plus one audit entry.
-  std::future<core::Status> persist(std::vector<std::pair<std::string, EntityPtr>> changes,
+  using Versions = std::vector<std::pair<std::string, EntityPtr>>;
+  //! Queues the durable write of `changes` (nullptr = delete) plus one audit entry; `previous`
+  //! holds the versions they replace, index for index.
+  std::future<core::Status> persist(const Versions& previous, Versions changes,
                                     model::AuditEntry audit, std::vector<model::Point> points = {});
-  void submit(std::vector<std::pair<std::string, EntityPtr>> changes,
-              std::optional<model::AuditEntry> audit, std::vector<model::Point> points,
-              std::function<void(core::Status)> done);
+  void submit(const Versions& previous, Versions changes, std::optional<model::AuditEntry> audit,
+              std::vector<model::Point> points, std::function<void(core::Status)> done);
   //! Restores previous versions after a failed commit (only if nobody changed them since).
   void rollback(const std::vector<std::pair<std::string, EntityPtr>>& previous,
                 const std::vector<std::pair<std::string, EntityPtr>>& written);
@@ -138,6 +153,7 @@ class Broker {
   mutable std::shared_mutex mu_;
   std::map<std::string, EntityPtr> entities_;
   std::map<std::string, std::set<std::string>> by_type_;
+  std::vector<ChangeListener> listeners_;
 };
 
 }  // namespace ioc::context

@@ -23,4 +23,13 @@ struct HostedContext {
   int64_t created_at_ms = 0;
 };
 
+//! A configuration-like object kept as one JSON document under (kind, id): subscriptions today,
+//! rules and SOP templates later. The owning module gives the document its meaning.
+struct StoredDocument {
+  std::string kind;
+  std::string id;
+  std::string doc;
+  int64_t updated_at_ms = 0;
+};
+
 }  // namespace ioc::model

@@ -44,6 +44,9 @@ class WriteTx {
   virtual Status deleteSeries(const std::string& entity_id) = 0;
   virtual Status upsertContext(const model::HostedContext& context) = 0;
   virtual Status deleteContext(const std::string& id) = 0;
+  //! Inserts or replaces the document (kind, id).
+  virtual Status putDocument(const model::StoredDocument& document) = 0;
+  virtual Status deleteDocument(const std::string& kind, const std::string& id) = 0;
 };
 
 struct PointQuery {
@@ -102,6 +105,8 @@ class Store {
   virtual Status scanEntities(const std::function<bool(model::EntityRecord&&)>& visit) = 0;
   virtual Result<std::vector<model::Device>> listDevices() = 0;
   virtual Result<std::vector<model::HostedContext>> listContexts() = 0;
+  //! Every document of one kind, ordered by id.
+  virtual Result<std::vector<model::StoredDocument>> listDocuments(const std::string& kind) = 0;
   virtual Result<std::vector<model::Point>> queryPoints(const PointQuery& query) = 0;
 
   //! Readiness: the store answers a trivial query and its schema is current.

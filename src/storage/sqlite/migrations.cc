@@ -101,6 +101,14 @@ CREATE TABLE jsonld_contexts(
   document TEXT NOT NULL,
   created_at_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql"},
+    {5, "documents (subscriptions, rules, templates)", R"sql(
+CREATE TABLE documents(
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY(kind, id)) WITHOUT ROWID;
+)sql"},
 };
 
 core::Status ensureMigrationTable(Db& db) {

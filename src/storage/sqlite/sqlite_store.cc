@@ -315,6 +315,19 @@ class SqliteWriteTx final : public WriteTx {
     return (*st)->bind(1, id).run();
   }
 
+  Status putDocument(const model::StoredDocument& d) override {
+    auto st = db_.prepare(
+        "INSERT OR REPLACE INTO documents(kind, id, doc, updated_at_ms) VALUES(?1, ?2, ?3, ?4)");
+    if (!st.ok()) return st.error();
+    return (*st)->bind(1, d.kind).bind(2, d.id).bind(3, d.doc).bind(4, d.updated_at_ms).run();
+  }
+
+  Status deleteDocument(const std::string& kind, const std::string& id) override {
+    auto st = db_.prepare("DELETE FROM documents WHERE kind=?1 AND id=?2");
+    if (!st.ok()) return st.error();
+    return (*st)->bind(1, kind).bind(2, id).run();
+  }
+
  private:
   Result<int64_t> seriesId(const std::string& entity, const std::string& attr) {
     std::string key = entity;
@@ -614,6 +627,17 @@ Result<std::vector<model::Device>> SqliteStore::listDevices() {
       [](const Stmt& s) {
         return model::Device{s.text(0), s.text(1), s.text(2), s.text(3),
                              s.text(4), s.text(5), s.int64(6)};
+      });
+}
+
+Result<std::vector<model::StoredDocument>> SqliteStore::listDocuments(const std::string& kind) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  return queryAll<model::StoredDocument>(
+      **lease, "SELECT kind, id, doc, updated_at_ms FROM documents WHERE kind=?1 ORDER BY id",
+      [&](Stmt& st) { st.bind(1, kind); },
+      [](const Stmt& s) {
+        return model::StoredDocument{s.text(0), s.text(1), s.text(2), s.int64(3)};
       });
 }
 

@@ -42,6 +42,7 @@ class SqliteStore final : public Store {
   Status scanEntities(const std::function<bool(model::EntityRecord&&)>& visit) override;
   Result<std::vector<model::Device>> listDevices() override;
   Result<std::vector<model::HostedContext>> listContexts() override;
+  Result<std::vector<model::StoredDocument>> listDocuments(const std::string& kind) override;
   Result<std::vector<model::Point>> queryPoints(const PointQuery& query) override;
   Status ping() override;
   int schemaVersion() override;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <unordered_set>
@@ -800,6 +801,32 @@ TEST_F(BrokerTest, AuditEntriesForChanges) {
   }
   EXPECT_EQ(json::parse(entries[4].detail), json({{"entities", 2}}));
   EXPECT_EQ(json::parse(entries[5].detail), json({{"entities", 2}}));
+}
+
+TEST_F(BrokerTest, ChangeListenersHearCommittedChangesWithBothVersions) {
+  std::mutex mu;
+  std::vector<EntityChange> heard;
+  broker_->addChangeListener([&](const std::vector<EntityChange>& changes) {
+    std::lock_guard lock(mu);
+    heard.insert(heard.end(), changes.begin(), changes.end());
+  });
+  mustCreate({{"id", kA}, {"type", "T"}, {"pm25", prop(10)}});
+  ASSERT_TRUE(
+      broker_->patchAttr(kA, v("pm25"), {{"value", 11}}, *TermMap::core(), kHue, actor_).ok());
+  ASSERT_TRUE(ingest({reading(kB, {{"pm25", prop(5)}})}).ok());
+  ASSERT_TRUE(broker_->remove(kA, kHue, actor_).ok());
+  std::lock_guard lock(mu);
+  ASSERT_EQ(heard.size(), 4u);
+  EXPECT_EQ(heard[0].id, kA);
+  EXPECT_FALSE(heard[0].before);
+  EXPECT_EQ(heard[0].after->doc[v("pm25")]["value"], 10);
+  EXPECT_EQ(heard[1].before->doc[v("pm25")]["value"], 10);
+  EXPECT_EQ(heard[1].after->doc[v("pm25")]["value"], 11);
+  EXPECT_EQ(heard[2].id, kB);
+  EXPECT_FALSE(heard[2].before);
+  EXPECT_EQ(heard[3].id, kA);
+  EXPECT_EQ(heard[3].before->doc[v("pm25")]["value"], 11);
+  EXPECT_FALSE(heard[3].after);
 }
 
 }  // namespace

@@ -292,6 +292,37 @@ TEST_F(SqliteStoreTest, ReopenIsIdempotentAndKeepsData) {
   EXPECT_EQ((*found)->username, "keeper");
 }
 
+TEST_F(SqliteStoreTest, DocumentsPutReplaceListDeleteByKind) {
+  auto put = [&](std::string kind, std::string id, std::string doc, int64_t at) {
+    return store_->writeSync([&](WriteTx& tx) {
+      return tx.putDocument({std::move(kind), std::move(id), std::move(doc), at});
+    });
+  };
+  ASSERT_TRUE(put("subscription", "urn:b", R"({"n":1})", 1).ok());
+  ASSERT_TRUE(put("subscription", "urn:a", R"({"n":2})", 2).ok());
+  ASSERT_TRUE(put("rule", "urn:a", R"({"r":1})", 3).ok());
+  ASSERT_TRUE(put("subscription", "urn:b", R"({"n":3})", 4).ok());  // replaces
+  auto subs = store_->listDocuments("subscription");
+  ASSERT_TRUE(subs.ok());
+  ASSERT_EQ(subs->size(), 2u);
+  EXPECT_EQ((*subs)[0].id, "urn:a");
+  EXPECT_EQ((*subs)[1].id, "urn:b");
+  EXPECT_EQ((*subs)[1].doc, R"({"n":3})");
+  EXPECT_EQ((*subs)[1].updated_at_ms, 4);
+  ASSERT_TRUE(
+      store_->writeSync([](WriteTx& tx) { return tx.deleteDocument("subscription", "urn:a"); })
+          .ok());
+  reopen();
+  subs = store_->listDocuments("subscription");
+  ASSERT_TRUE(subs.ok());
+  ASSERT_EQ(subs->size(), 1u);
+  EXPECT_EQ((*subs)[0].id, "urn:b");
+  auto rules = store_->listDocuments("rule");
+  ASSERT_TRUE(rules.ok());
+  ASSERT_EQ(rules->size(), 1u);
+  EXPECT_EQ((*rules)[0].doc, R"({"r":1})");
+}
+
 TEST_F(SqliteStoreTest, OpenFailureDoesNotLeakPath) {
   const std::string bad = dir_.file("missing/deeper/ioc.db");
   SqliteOptions o;
