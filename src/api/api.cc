@@ -40,6 +40,8 @@ Api::Api(ApiServices services) : services_(services) {
   addTemporalRoutes(*this);
   addTelemetryRoutes(*this);
   addDeviceRoutes(*this);
+  addSubscriptionRoutes(*this);
+  addTimeseriesRoutes(*this);
 }
 
 std::vector<RouteSpec> Api::routeTable() {

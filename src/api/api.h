@@ -12,6 +12,7 @@
 #include "auth/identity_service.h"
 #include "context/broker.h"
 #include "context/ld_context.h"
+#include "context/retention.h"
 #include "core/clock.h"
 #include "net/router.h"
 #include "storage/store.h"
@@ -20,6 +21,9 @@
 namespace ioc::mqtt {
 class DeviceRegistry;
 }  // namespace ioc::mqtt
+namespace ioc::subscription {
+class SubscriptionService;
+}  // namespace ioc::subscription
 
 namespace ioc::api {
 
@@ -34,6 +38,8 @@ struct ApiServices {
   context::Broker* broker = nullptr;
   context::ContextRegistry* contexts = nullptr;
   mqtt::DeviceRegistry* devices = nullptr;
+  subscription::SubscriptionService* subscriptions = nullptr;
+  context::RetentionService* retention = nullptr;
 };
 
 enum class Exec { kInline, kWorker };
@@ -81,6 +87,15 @@ void addNgsiLdRoutes(Api& api);
 void addTemporalRoutes(Api& api);
 void addTelemetryRoutes(Api& api);
 void addDeviceRoutes(Api& api);
+void addSubscriptionRoutes(Api& api);
+void addTimeseriesRoutes(Api& api);
+//! Called by addNgsiLdRoutes: /types, /attributes (ngsild_types_routes.cc) and /jsonldContexts
+//! (context_routes.cc).
+void addNgsiLdTypeRoutes(Api& api);
+void addJsonLdContextRoutes(Api& api);
+//! For an inline route that resolves the request's Link @context: runs `fn` on the I/O thread
+//! unless that context must first be downloaded, in which case it runs on the worker pool.
+AsyncApiFn inlineUnlessFetching(const ApiServices* services, ApiFn fn);
 
 //! JSON response helpers.
 net::Response jsonResponse(const nlohmann::json& body,

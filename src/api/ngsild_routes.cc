@@ -27,49 +27,6 @@ namespace {
 constexpr size_t kEntityBody = 1024 * 1024;
 constexpr size_t kBatchBody = 32 * 1024 * 1024;
 constexpr size_t kMaxLimit = 1000;
-constexpr const char* kErrors = "https://uri.etsi.org/ngsi-ld/errors/";
-
-//! NGSI-LD ProblemDetails. Messages may start with the NGSI-LD error name ("AlreadyExists: …").
-Response ldError(status st, std::string type, std::string detail, const Request& req) {
-  static const char* kKnown[] = {"BadRequestData",        "InvalidRequest",        "AlreadyExists",
-                                 "ResourceNotFound",      "OperationNotSupported", "TooManyResults",
-                                 "LdContextNotAvailable", "InvalidContext",        "InternalError"};
-  for (const char* k : kKnown) {
-    std::string prefix = std::string(k) + ": ";
-    if (detail.rfind(prefix, 0) == 0) {
-      type = k == std::string("InvalidContext") ? "BadRequestData" : k;
-      detail = detail.substr(prefix.size());
-      break;
-    }
-  }
-  json body = {{"type", kErrors + type}, {"title", type},        {"status", static_cast<int>(st)},
-               {"detail", detail},       {"instance", req.path}, {"request_id", req.request_id}};
-  Response r = jsonResponse(body, st);
-  r.content_type = "application/json";
-  return r;
-}
-
-Response ldError(const core::Error& e, const Request& req) {
-  switch (e.code) {
-    case core::Errc::kNotFound:
-      return ldError(status::not_found, "ResourceNotFound", e.message, req);
-    case core::Errc::kAlreadyExists:
-    case core::Errc::kConflict:
-      return ldError(status::conflict, "AlreadyExists", e.message, req);
-    case core::Errc::kMalformedInput:
-      return ldError(status::bad_request, "InvalidRequest", e.message, req);
-    case core::Errc::kInvalidArgument:
-      return ldError(status::bad_request, "BadRequestData", e.message, req);
-    case core::Errc::kUnsupportedMediaType:
-      return ldError(status::unsupported_media_type, "InvalidRequest", e.message, req);
-    case core::Errc::kUnavailable:
-      return ldError(status::service_unavailable, "LdContextNotAvailable", e.message, req);
-    case core::Errc::kForbidden:
-      return ldError(status::forbidden, "OperationNotSupported", e.message, req);
-    default:
-      return ldError(status::internal_server_error, "InternalError", "", req);
-  }
-}
 
 //! The ProblemDetails of one failed item inside a 207 batch answer.
 json ldErrorJson(const core::Error& e) {
@@ -78,86 +35,6 @@ json ldErrorJson(const core::Error& e) {
   j.erase("instance");
   j.erase("request_id");
   return j;
-}
-
-context::Visibility visibility(const Principal& who) {
-  return context::Visibility{who.unit_code};
-}
-
-std::string lowerMediaType(std::string_view header) {
-  std::string base(header.substr(0, header.find(';')));
-  while (!base.empty() && base.back() == ' ') base.pop_back();
-  for (char& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return base;
-}
-
-//! The request's @context: from the body (application/ld+json) or the Link header.
-core::Result<std::shared_ptr<const TermMap>> requestTerms(const ApiServices& s, const Request& req,
-                                                          const json* body) {
-  const std::string type = lowerMediaType(req.header(net::http::field::content_type));
-  if (body && type == "application/ld+json") {
-    const json* obj = body->is_array() ? (body->empty() ? nullptr : &(*body)[0]) : body;
-    if (!obj || !obj->is_object() || !obj->contains("@context")) {
-      return core::makeError(core::Errc::kInvalidArgument,
-                             "BadRequestData: application/ld+json bodies must carry @context");
-    }
-    return s.contexts->resolve((*obj)["@context"]);
-  }
-  if (body && body->is_object() && body->contains("@context")) {
-    return core::makeError(core::Errc::kInvalidArgument,
-                           "BadRequestData: @context in an application/json body; use "
-                           "application/ld+json or a Link header");
-  }
-  return s.contexts->resolveLink(req.header(net::http::field::link));
-}
-
-//! Parses a JSON body (object or array) after checking the media type.
-core::Result<json> ldBody(const Request& req, bool array) {
-  const std::string type = lowerMediaType(req.header(net::http::field::content_type));
-  if (type != "application/json" && type != "application/ld+json") {
-    return core::makeError(core::Errc::kUnsupportedMediaType,
-                           "send application/json or application/ld+json");
-  }
-  const std::string& body = req.raw.body();
-  if (body.empty())
-    return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: empty body");
-  if (jsonDepth(body, 64) > 64) {
-    return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: JSON nested too deeply");
-  }
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded())
-    return core::makeError(core::Errc::kMalformedInput, "InvalidRequest: malformed JSON");
-  if (array ? !j.is_array() : !j.is_object()) {
-    return core::makeError(
-        core::Errc::kMalformedInput,
-        array ? "InvalidRequest: expected a JSON array" : "InvalidRequest: expected a JSON object");
-  }
-  return j;
-}
-
-//! Sets the response representation: @context in the body for ld+json, else a Link header.
-Response ldResponse(json body, const TermMap& terms, const Request& req, status st = status::ok) {
-  std::string accept(req.header(net::http::field::accept));
-  const bool ld = accept.find("application/ld+json") != std::string::npos &&
-                  accept.find("application/json") == std::string::npos;
-  if (ld) {
-    auto add = [&](json& e) { e["@context"] = terms.source(); };
-    if (body.is_array()) {
-      for (auto& e : body) add(e);
-    } else {
-      add(body);
-    }
-  }
-  Response r = jsonResponse(body, st);
-  r.content_type = ld ? "application/ld+json" : "application/json";
-  if (!ld) {
-    const std::string url =
-        terms.linkUrl().empty() ? std::string(context::kCoreContextUrl) : terms.linkUrl();
-    r.headers.emplace_back("Link", "<" + url +
-                                       ">; rel=\"http://www.w3.org/ns/json-ld#context\"; "
-                                       "type=\"application/ld+json\"");
-  }
-  return r;
 }
 
 bool hasOption(const Request& req, std::string_view option) {
@@ -174,18 +51,6 @@ bool hasOption(const Request& req, std::string_view option) {
   return false;
 }
 
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t c = s.find(',', start);
-    if (c == std::string::npos) c = s.size();
-    if (c > start) out.push_back(s.substr(start, c - start));
-    start = c + 1;
-  }
-  return out;
-}
-
 context::RenderOptions renderOptions(const Request& req, const TermMap& terms,
                                      std::unordered_set<std::string>& attrs_storage) {
   context::RenderOptions o;
@@ -198,32 +63,10 @@ context::RenderOptions renderOptions(const Request& req, const TermMap& terms,
   return o;
 }
 
-//! Accept must allow JSON or JSON-LD (RFC 9110 §12.5.1); anything else is 406.
-bool acceptable(const Request& req) {
-  std::string accept(req.header(net::http::field::accept));
-  if (accept.empty()) return true;
-  for (char& c : accept) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* ok : {"*/*", "application/*", "application/json", "application/ld+json"}) {
-    if (accept.find(ok) != std::string::npos) return true;
-  }
-  return false;
-}
-
-Response notAcceptable(const Request& req) {
-  return ldError(status::not_acceptable, "NotAcceptable",
-                 "this resource is served as application/json or application/ld+json", req);
-}
-
 //! Entity ids in paths must be URIs: anything else is BadRequestData, not ResourceNotFound.
 std::optional<Response> badEntityId(const Request& req) {
   if (context::isValidEntityId(req.param("entityId"))) return std::nullopt;
   return ldError(status::bad_request, "BadRequestData", "entity id must be a URI", req);
-}
-
-Response noContent() {
-  Response r;
-  r.status = status::no_content;
-  return r;
 }
 
 //! 207 body for attribute operations: {"updated": [...], "notUpdated": [{attributeName, reason}]}.
@@ -235,26 +78,6 @@ Response mergeOutcome(const context::MergeResult& m, const TermMap& terms) {
     not_updated.push_back({{"attributeName", terms.compact(n.attribute)}, {"reason", n.reason}});
   }
   return jsonResponse({{"updated", updated}, {"notUpdated", not_updated}}, status::multi_status);
-}
-
-model::Actor actorOf(const Principal& who, const Request& req) {
-  return auth::actorFor(who, req.client_ip, req.request_id);
-}
-
-//! An id as one path segment: everything but unreserved and sub-delimiter characters encoded.
-std::string encodeSegment(std::string_view id) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : id) {
-    if (std::isalnum(c) || std::strchr("-._~:@!$&'()*+,;=", c)) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 //! A Responder that std::function can hold (completion callbacks must be copyable).
@@ -535,30 +358,6 @@ void batchOperation(const ApiServices& s, net::RequestPtr rp, const Principal& w
                        });
 }
 
-Response typeList(const ApiServices& s, const Request& req, const Principal& who) {
-  if (!acceptable(req)) return notAcceptable(req);
-  auto terms = requestTerms(s, req, nullptr);
-  if (!terms.ok()) return ldError(terms.error(), req);
-  json list = json::array();
-  for (const auto& t : s.broker->types(visibility(who))) list.push_back((*terms)->compact(t));
-  return ldResponse({{"id", "urn:ngsi-ld:EntityTypeList:" + req.request_id},
-                     {"type", "EntityTypeList"},
-                     {"typeList", list}},
-                    **terms, req);
-}
-
-Response attributeList(const ApiServices& s, const Request& req, const Principal& who) {
-  if (!acceptable(req)) return notAcceptable(req);
-  auto terms = requestTerms(s, req, nullptr);
-  if (!terms.ok()) return ldError(terms.error(), req);
-  json list = json::array();
-  for (const auto& a : s.broker->attributes(visibility(who))) list.push_back((*terms)->compact(a));
-  return ldResponse({{"id", "urn:ngsi-ld:AttributeList:" + req.request_id},
-                     {"type", "AttributeList"},
-                     {"attributeList", list}},
-                    **terms, req);
-}
-
 }  // namespace
 
 void addNgsiLdRoutes(Api& api) {
@@ -573,9 +372,11 @@ void addNgsiLdRoutes(Api& api) {
       {verb::get, base + "/entities", Permission::kContextRead, Exec::kWorker, 0,
        "NGSI-LD: query entities (type, id, idPattern, attrs, q, geo-query, limit, offset, count)"},
       [s](const Request& r, const Principal* w) { return queryEntities(*s, r, *w); });
-  api.add({verb::get, base + "/entities/{entityId}", Permission::kContextRead, Exec::kInline, 0,
-           "NGSI-LD: retrieve an entity (options=keyValues,sysAttrs; attrs)"},
-          [s](const Request& r, const Principal* w) { return getEntity(*s, r, *w); });
+  api.addAsync({verb::get, base + "/entities/{entityId}", Permission::kContextRead, Exec::kInline,
+                0, "NGSI-LD: retrieve an entity (options=keyValues,sysAttrs; attrs)"},
+               inlineUnlessFetching(s, [s](const Request& r, const Principal* w) {
+                 return getEntity(*s, r, *w);
+               }));
   api.add({verb::delete_, base + "/entities/{entityId}", Permission::kIngest, Exec::kWorker, 0,
            "NGSI-LD: delete an entity"},
           [s](const Request& r, const Principal* w) {
@@ -610,49 +411,8 @@ void addNgsiLdRoutes(Api& api) {
                    batchOperation(*s, std::move(r), *w, op, std::move(out));
                  });
   }
-  api.add({verb::get, base + "/types", Permission::kContextRead, Exec::kWorker, 0,
-           "NGSI-LD: entity types"},
-          [s](const Request& r, const Principal* w) { return typeList(*s, r, *w); });
-  api.add({verb::get, base + "/attributes", Permission::kContextRead, Exec::kWorker, 0,
-           "NGSI-LD: attribute names"},
-          [s](const Request& r, const Principal* w) { return attributeList(*s, r, *w); });
-  api.add({verb::post, base + "/jsonldContexts", Permission::kIngest, Exec::kWorker, kEntityBody,
-           "NGSI-LD: host an @context document"},
-          [s](const Request& r, const Principal*) {
-            auto body = ldBody(r, false);
-            if (!body.ok()) return ldError(body.error(), r);
-            std::string host(r.header(net::http::field::host));
-            auto h = s->contexts->host(*body, "http://" + (host.empty() ? "localhost" : host),
-                                       s->clock->nowUnixMs());
-            if (!h.ok()) return ldError(h.error(), r);
-            Response out;
-            out.status = status::created;
-            out.headers.emplace_back("Location", "/ngsi-ld/v1/jsonldContexts/" + h->id);
-            return out;
-          });
-  api.add({verb::get, base + "/jsonldContexts", Permission::kPublic, Exec::kInline, 0,
-           "NGSI-LD: hosted and cached @context URLs"},
-          [s](const Request&, const Principal*) {
-            json urls = json::array();
-            for (const auto& h : s->contexts->list()) urls.push_back(h.url);
-            return jsonResponse(urls);
-          });
-  api.add({verb::get, base + "/jsonldContexts/{contextId}", Permission::kPublic, Exec::kInline, 0,
-           "NGSI-LD: one hosted @context"},
-          [s](const Request& r, const Principal*) {
-            auto h = s->contexts->get(std::string(r.param("contextId")));
-            if (!h) return ldError(status::not_found, "ResourceNotFound", "no such @context", r);
-            Response out = jsonResponse(h->document);
-            out.content_type = "application/ld+json";
-            return out;
-          });
-  api.add({verb::delete_, base + "/jsonldContexts/{contextId}", Permission::kIngest, Exec::kWorker,
-           0, "NGSI-LD: remove a hosted @context"},
-          [s](const Request& r, const Principal*) {
-            return s->contexts->remove(std::string(r.param("contextId")))
-                       ? noContent()
-                       : ldError(status::not_found, "ResourceNotFound", "no such @context", r);
-          });
+  addNgsiLdTypeRoutes(api);
+  addJsonLdContextRoutes(api);
 }
 
 }  // namespace ioc::api

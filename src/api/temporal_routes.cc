@@ -142,30 +142,17 @@ std::optional<std::string> readTemporal(const Request& req, TemporalQuery& t) {
   return std::nullopt;
 }
 
-//! [[value, start, end], …] per method, buckets aligned to the epoch (UTC).
-json aggregate(const std::vector<model::Point>& points, const TemporalQuery& t) {
-  struct Bucket {
-    int64_t count = 0;
-    double sum = 0, min = INFINITY, max = -INFINITY;
-  };
-  std::map<int64_t, Bucket> buckets;
-  int64_t first = points.empty() ? 0 : points.front().at_ms;
-  int64_t last = points.empty() ? 0 : points.back().at_ms;
-  for (const auto& p : points) {
-    int64_t key = t.period_ms > 0 ? (p.at_ms >= 0 ? p.at_ms / t.period_ms
-                                                  : (p.at_ms - t.period_ms + 1) / t.period_ms) *
-                                        t.period_ms
-                                  : (t.from != INT64_MIN ? t.from : first);
-    Bucket& b = buckets[key];
-    ++b.count;
-    b.sum += p.value;
-    b.min = std::min(b.min, p.value);
-    b.max = std::max(b.max, p.value);
-  }
+//! [[value, start, end], …] per method. Buckets are aligned to the epoch (UTC); without a period
+//! there is one bucket spanning the query's interval (or the data's, where the query is open).
+json renderAggregates(const std::vector<storage::AggregateBucket>& buckets, const TemporalQuery& t,
+                      int64_t last) {
   json out = {{"type", "Property"}};
   for (const auto& m : t.aggr) out[m] = json::array();
-  for (const auto& [start, b] : buckets) {
-    int64_t end = t.period_ms > 0 ? start + t.period_ms : (t.to != INT64_MAX ? t.to : last + 1);
+  for (const auto& b : buckets) {
+    const int64_t start =
+        t.period_ms > 0 ? b.start_ms : (t.from != INT64_MIN ? t.from : b.start_ms);
+    const int64_t end =
+        t.period_ms > 0 ? b.start_ms + t.period_ms : (t.to != INT64_MAX ? t.to : last + 1);
     const std::string s = core::formatRfc3339(start), e = core::formatRfc3339(end);
     for (const auto& m : t.aggr) {
       json v;
@@ -178,6 +165,28 @@ json aggregate(const std::vector<model::Point>& points, const TemporalQuery& t) 
     }
   }
   return out;
+}
+
+//! Aggregates over points already in hand (the lastN form).
+json aggregate(const std::vector<model::Point>& points, const TemporalQuery& t) {
+  std::map<int64_t, storage::AggregateBucket> buckets;
+  for (const auto& p : points) {
+    int64_t key = 0;
+    if (t.period_ms > 0) {
+      key = p.at_ms / t.period_ms - (p.at_ms % t.period_ms < 0 ? 1 : 0);
+      key *= t.period_ms;
+    }
+    auto [it, fresh] = buckets.try_emplace(key);
+    storage::AggregateBucket& b = it->second;
+    if (fresh) b = {t.period_ms > 0 ? key : p.at_ms, 0, 0, p.value, p.value};
+    ++b.count;
+    b.sum += p.value;
+    b.min = std::min(b.min, p.value);
+    b.max = std::max(b.max, p.value);
+  }
+  std::vector<storage::AggregateBucket> ordered;
+  for (auto& [_, b] : buckets) ordered.push_back(b);
+  return renderAggregates(ordered, t, points.empty() ? 0 : points.back().at_ms);
 }
 
 json rawValues(const std::vector<model::Point>& points, bool temporal_values) {
@@ -209,6 +218,21 @@ core::Result<json> temporalJson(const ApiServices& s, const context::Entity& ent
   auto types = entity.types();
   out["type"] = types.empty() ? json("") : json(terms.compact(types[0]));
   for (const auto& attr : attrs) {
+    if (!t.aggr.empty() && t.last_n == 0) {  // from rollups: months answer in milliseconds
+      auto buckets = s.store->aggregatePoints(
+          storage::AggregateQuery{entity.id, attr, t.from, t.to, t.period_ms});
+      if (!buckets.ok()) return buckets.error();
+      if (buckets->empty()) continue;
+      int64_t last = buckets->back().start_ms;
+      if (t.period_ms == 0 && t.to == INT64_MAX) {
+        storage::PointQuery newest{entity.id, attr, t.from, t.to, 1};
+        auto p = s.store->queryPoints(newest);
+        if (!p.ok()) return p.error();
+        if (!p->empty()) last = p->back().at_ms;
+      }
+      out[terms.compact(attr)] = renderAggregates(*buckets, t, last);
+      continue;
+    }
     storage::PointQuery pq;
     pq.entity_id = entity.id;
     pq.attribute = attr;

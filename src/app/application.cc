@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "api/api.h"
+#include "app/contexts.h"
+#include "app/data_lock.h"
 #include "app/demo.h"
 #include "app/paths.h"
 #include "auth/auth_service.h"
@@ -16,13 +18,15 @@
 #include "net/static_files.h"
 #include "obs/metrics.h"
 #include "sim/simulator.h"
+#include "subscription/service.h"
 
 namespace ioc::app {
 
 namespace fs = std::filesystem;
 
 core::Result<std::unique_ptr<storage::sqlite::SqliteStore>> openStore(const std::string& data_dir,
-                                                                      int busy_timeout_ms) {
+                                                                      int busy_timeout_ms,
+                                                                      int compact_interval_ms) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec) {
@@ -41,6 +45,7 @@ core::Result<std::unique_ptr<storage::sqlite::SqliteStore>> openStore(const std:
   storage::sqlite::SqliteOptions options;
   options.path = (fs::path(data_dir) / "cityioc.db").string();
   options.busy_timeout_ms = busy_timeout_ms;
+  options.series.compact_interval = std::chrono::milliseconds(compact_interval_ms);
   options.on_commit = [&commit_seconds, &batch_size](size_t n, double secs) {
     commit_seconds.observe(secs);
     batch_size.observe(static_cast<double>(n));
@@ -68,6 +73,7 @@ void blockShutdownSignals() {
 
 struct Application::Parts {
   core::ServeConfig config;
+  DataDirLock data_lock;  //!< keeps `cityioc import` off this data directory while serving
   std::unique_ptr<storage::sqlite::SqliteStore> store;
   units::UnitCatalog units;
   std::unique_ptr<auth::AuthService> auth;
@@ -75,6 +81,8 @@ struct Application::Parts {
   std::unique_ptr<context::ContextRegistry> contexts;
   std::unique_ptr<context::Broker> broker;
   std::unique_ptr<mqtt::DeviceRegistry> devices;
+  std::unique_ptr<subscription::SubscriptionService> subscriptions;  // after what it uses
+  std::unique_ptr<context::RetentionService> retention;
   std::unique_ptr<boost::asio::thread_pool> workers;
   std::unique_ptr<api::Api> api;
   net::Router router;
@@ -130,12 +138,26 @@ void registerGauges(Application::Parts& p) {
                          [store] { return static_cast<double>(store->writeQueueDepth()); });
 }
 
+subscription::ServiceOptions subscriptionOptions(const core::ServeConfig& c) {
+  subscription::ServiceOptions o;
+  o.max_subscriptions = static_cast<size_t>(c.subscriptions_max_count);
+  o.limits.max_uri_bytes = static_cast<size_t>(c.subscriptions_max_uri_bytes);
+  o.change_queue = static_cast<size_t>(c.subscriptions_queue_size);
+  o.delivery.capacity = static_cast<size_t>(c.subscriptions_queue_size);
+  o.delivery.workers = c.subscriptions_workers;
+  o.delivery.timeout = std::chrono::milliseconds(c.subscriptions_timeout_ms);
+  o.delivery.max_attempts = c.subscriptions_max_attempts;
+  o.delivery.backoff = std::chrono::milliseconds(c.subscriptions_retry_backoff_ms);
+  return o;
+}
+
 //! MQTT device telemetry, when mqtt.url is set: readings go to the broker's async ingest.
 core::Status startMqtt(Application::Parts& p, const core::ServeConfig& c,
                        const core::Clock& clock) {
   if (c.mqtt_url.empty()) return core::Status::success();
   auto options = mqtt::mqttOptions(c.mqtt_url, c.mqtt_client_id, c.mqtt_qos, c.mqtt_topic_prefix);
   if (!options.ok()) return options.error();
+  options->subscribers = c.mqtt_subscribers;
   context::Broker* broker = p.broker.get();
   p.mqtt = std::make_unique<mqtt::MqttIngest>(
       std::move(*options), *p.devices,
@@ -147,7 +169,8 @@ core::Status startMqtt(Application::Parts& p, const core::ServeConfig& c,
   return p.mqtt->start();
 }
 
-//! serve --demo: the simulated city reports to this server over loopback HTTP.
+//! serve --demo: the simulated city reports to this server over loopback HTTP and, when
+//! mqtt.url is set, partly through that MQTT broker.
 void startDemoCity(Application::Parts& p) {
   const std::string data_root = locateShipped("", "data");
   auto key = demoSimulatorKey(*p.identity, *p.store);
@@ -160,6 +183,15 @@ void startDemoCity(Application::Parts& p) {
   options.port = p.server->boundPort();
   options.key = *key;
   options.data_root = data_root;
+  // The MQTT kinds of devices publish through the server's own broker (already validated).
+  if (auto m = mqtt::mqttOptions(p.config.mqtt_url, p.config.mqtt_client_id, p.config.mqtt_qos,
+                                 p.config.mqtt_topic_prefix);
+      !p.config.mqtt_url.empty() && m.ok()) {
+    options.mqtt_host = m->host;
+    options.mqtt_port = static_cast<uint16_t>(m->port);
+    options.mqtt_qos = m->qos;
+    options.mqtt_topic_prefix = m->topic_prefix;
+  }
   p.sim = std::thread([&p, options] {
     sim::Simulator simulator(options);
     simulator.run(p.sim_stop);
@@ -172,7 +204,10 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   core::Logger::instance().setLevel(parseLevel(config.log_level));
   auto p = std::make_unique<Parts>();
   p->config = config;
-  auto store = openStore(config.data_dir, config.busy_timeout_ms);
+  auto lock = DataDirLock::acquire(config.data_dir);
+  if (!lock.ok()) return lock.error();
+  p->data_lock = std::move(*lock);
+  auto store = openStore(config.data_dir, config.busy_timeout_ms, config.compact_interval_ms);
   if (!store.ok()) return store.error();
   p->store = std::move(*store);
   auto units = loadUnits(config.units_file);
@@ -190,20 +225,34 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   if (config.demo) {
     if (auto s = seedDemo(*p->identity, *p->store, config.data_dir); !s.ok()) return s.error();
   }
-  // Remote @contexts are not fetched yet: sites preload them (POST /ngsi-ld/v1/jsonldContexts).
-  p->contexts =
-      std::make_unique<context::ContextRegistry>(context::ContextFetcher{}, p->store.get());
-  if (auto s = p->contexts->load(); !s.ok()) return s.error();
+  // User @contexts: hosted, cached from earlier downloads, built in (data/contexts), preloaded
+  // (context.preload_dir), else downloaded once on a worker thread.
+  auto contexts = openContextRegistry(contextSetup(config), p->store.get());
+  if (!contexts.ok()) return contexts.error();
+  p->contexts = std::move(*contexts);
   p->broker = std::make_unique<context::Broker>(*p->store, p->units, clock);
   if (auto s = p->broker->load(); !s.ok()) return s.error();
   p->devices = std::make_unique<mqtt::DeviceRegistry>(*p->store, clock);
   if (auto s = p->devices->load(); !s.ok()) return s.error();
+  // Subscriptions hear of every committed change: the listener is registered before serving.
+  p->subscriptions = std::make_unique<subscription::SubscriptionService>(
+      *p->store, *p->broker, *p->contexts, p->units, clock, subscriptionOptions(config));
+  if (auto s = p->subscriptions->load(); !s.ok()) return s.error();
+  p->subscriptions->attach();
+  p->subscriptions->start();
+  storage::RetentionPolicy retention;
+  retention.raw_days = config.raw_retention_days;
+  retention.minute_rollup_days = config.minute_rollup_retention_days;
+  p->retention = std::make_unique<context::RetentionService>(*p->store, clock, retention);
+  if (auto s = p->retention->load(); !s.ok()) return s.error();
+  p->retention->start();
   // Workers hash passwords and wait on durable writes; sized so that group commit has company.
   p->workers = std::make_unique<boost::asio::thread_pool>(
       std::max(4u, 2 * std::thread::hardware_concurrency()));
   p->api = std::make_unique<api::Api>(
       api::ApiServices{p->store.get(), p->auth.get(), p->identity.get(), &p->units, &clock,
-                       p->workers.get(), p->broker.get(), p->contexts.get(), p->devices.get()});
+                       p->workers.get(), p->broker.get(), p->contexts.get(), p->devices.get(),
+                       p->subscriptions.get(), p->retention.get()});
   p->api->registerRoutes(p->router);
   std::string web_root = locateShipped(config.web_root, kWebRoot);
   if (web_root.empty()) web_root = locateShipped("", kWebRootFallback);
@@ -224,8 +273,8 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   p->server = std::make_unique<net::HttpServer>(serverOptions(config), p->router);
   if (auto s = p->server->start(); !s.ok()) return s.error();
   registerGauges(*p);
-  if (config.demo) startDemoCity(*p);
   if (auto s = startMqtt(*p, config, clock); !s.ok()) return s.error();
+  if (config.demo) startDemoCity(*p);  // after MQTT: the demo city waits for its subscription
   core::logInfo("listening", {{"host", config.listen_host},
                               {"port", static_cast<int>(p->server->boundPort())},
                               {"data", config.data_dir},
@@ -255,6 +304,8 @@ core::Status Application::run() {
   if (p.mqtt) p.mqtt->stop();  // disconnects; its last batches reach the broker before the flush
   p.workers->join();           // in-flight handler work finishes; its writes are queued by now
   p.store->flush();            // …and durable
+  p.subscriptions->stop();     // matches those commits, delivers within a grace, saves status
+  p.retention->stop();
   core::logInfo("stopped", {{"open_connections", p.server->openConnections()}});
   core::Logger::instance().flush();
   return core::Status::success();

@@ -35,8 +35,8 @@ void blockShutdownSignals();
 #include "units/catalog.h"
 
 namespace ioc::app {
-core::Result<std::unique_ptr<storage::sqlite::SqliteStore>> openStore(const std::string& data_dir,
-                                                                      int busy_timeout_ms);
+core::Result<std::unique_ptr<storage::sqlite::SqliteStore>> openStore(
+    const std::string& data_dir, int busy_timeout_ms, int compact_interval_ms = 10000);
 core::Result<units::UnitCatalog> loadUnits(const std::string& configured_path);
 
 }  // namespace ioc::app

@@ -11,11 +11,13 @@
 
 #include "api/api.h"
 #include "app/application.h"
+#include "app/import_csv.h"
 #include "app/paths.h"
 #include "audit/verify.h"
 #include "auth/identity_service.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "mqtt/ingest.h"
 #include "sim/simulator.h"
 
 namespace ioc::app {
@@ -29,8 +31,15 @@ Usage:
   cityioc user add --data DIR --username U --role ROLE [--unit CODE]   (password on stdin)
   cityioc key add --data DIR --name N --scope ingest|read|integration [--unit CODE]
   cityioc audit verify --data DIR
-  cityioc simulate --url http://HOST:PORT --key KEY [--devices N] [--interval-ms MS] [--ticks N]
-                            run the simulated Huế city against a running server
+  cityioc simulate --url http://HOST:PORT --key KEY [--devices N] [--interval-ms MS | --rate R]
+                   [--ticks N] [--mqtt mqtt://HOST:PORT [--mqtt-qos 0|1] [--mqtt-prefix P]]
+                            run the simulated Huế city (60..100000 devices; R device reports/s)
+                            against a running server; with --mqtt the air-quality, river,
+                            streetlight and waste-bin devices publish through that broker
+  cityioc import csv --data DIR FILE --entity-type T [--entity-id ID | --id-column C]
+                   [--time-column C] [--attr COLUMN=NAME[:UNITCODE]]... [--unit CODE]
+                   [--context URL]
+                            load a CSV history as time-series points (server stopped)
   cityioc routes            the HTTP routes with the permission each needs (JSON)
   cityioc version
   cityioc serve --help      every setting, its flag, environment variable and default
@@ -196,7 +205,9 @@ int auditVerify(const std::vector<std::string>& args) {
 }
 
 int simulate(const std::vector<std::string>& args) {
-  auto o = parseOptions(args, 1, {"url", "key", "devices", "interval-ms", "ticks", "data-root"});
+  auto o = parseOptions(args, 1,
+                        {"url", "key", "devices", "interval-ms", "rate", "ticks", "data-root",
+                         "mqtt", "mqtt-qos", "mqtt-prefix"});
   if (!o.error.empty()) return fail(o.error);
   if (!o.values.count("url") || !o.values.count("key")) return fail("--url and --key are required");
   sim::SimOptions options;
@@ -233,19 +244,39 @@ int simulate(const std::vector<std::string>& args) {
   if (!devices || !interval || !ticks) {
     return fail("--devices is 60..100000, --interval-ms 100..3600000, --ticks a whole number");
   }
+  auto rate = number("rate", 1, 10000000, 0);
+  if (!rate) return fail("--rate is 1..10000000 device reports per second");
+  if (*rate != 0 && o.values.count("interval-ms"))
+    return fail("--rate and --interval-ms exclude each other");
   options.devices = *devices;
-  options.interval = std::chrono::milliseconds(*interval);
+  // --rate R: every device reports once per devices/R seconds (at least 100 ms apart).
+  options.interval = std::chrono::milliseconds(
+      *rate == 0 ? *interval : std::max<size_t>(100, *devices * 1000 / *rate));
+  if (o.values.count("mqtt")) {
+    auto qos = number("mqtt-qos", 0, 1, 1);
+    if (!qos) return fail("--mqtt-qos is 0 or 1");
+    auto m = mqtt::mqttOptions(o.values["mqtt"], "cityioc-sim", static_cast<int>(*qos),
+                               o.values["mqtt-prefix"]);
+    if (!m.ok()) return fail(m.error().message);
+    options.mqtt_host = m->host;
+    options.mqtt_port = static_cast<uint16_t>(m->port);
+    options.mqtt_qos = m->qos;
+    options.mqtt_topic_prefix = m->topic_prefix;
+  }
   sim::Simulator simulator(options);
   if (auto s = simulator.setup(); !s.ok()) return fail(s.error().message);
-  std::printf("simulating %zu devices against %s every %zu ms\n", simulator.devices().size(),
-              url.c_str(), *interval);
+  std::printf("simulating %zu devices (%zu over MQTT) against %s every %lld ms\n",
+              simulator.devices().size(), simulator.mqttDevices(), url.c_str(),
+              static_cast<long long>(options.interval.count()));
   std::fflush(stdout);
+  auto next = std::chrono::steady_clock::now();
   for (size_t tick = 0; *ticks == 0 || tick < *ticks; ++tick) {
     auto accepted = simulator.tick();
     if (!accepted.ok()) return fail(accepted.error().message);
     std::printf("tick %zu: %zu readings accepted\n", tick + 1, *accepted);
     std::fflush(stdout);
-    if (*ticks == 0 || tick + 1 < *ticks) std::this_thread::sleep_for(options.interval);
+    next += options.interval;  // a steady rate however long a tick takes (none skipped)
+    if (*ticks == 0 || tick + 1 < *ticks) std::this_thread::sleep_until(next);
   }
   return 0;
 }
@@ -282,6 +313,8 @@ int runCli(const std::vector<std::string>& args) {
     rc = auditVerify(args);
   } else if (cmd == "simulate") {
     rc = simulate(args);
+  } else if (cmd == "import" && sub == "csv") {
+    rc = importCsv(args);
   } else if (cmd == "routes") {
     rc = routes();
   } else if (cmd == "version" || cmd == "--version") {

@@ -25,6 +25,10 @@ const char* permissionName(Permission p) {
       return "ingest";
     case Permission::kContextRead:
       return "context:read";
+    case Permission::kSubscriptionsManage:
+      return "subscriptions:manage";
+    case Permission::kSettingsManage:
+      return "settings:manage";
   }
   return "unknown";
 }
@@ -43,9 +47,13 @@ bool roleGrants(Role role, Permission p) {
     case Permission::kUsersManage:
     case Permission::kKeysManage:
     case Permission::kAuditRead:
+    case Permission::kSettingsManage:
       return role == Role::kAdmin;
     case Permission::kIngest:
       return role == Role::kAdmin || role == Role::kOperator;
+    case Permission::kSubscriptionsManage:
+      // Staff who run the operations centre wire alerts to their tools.
+      return role == Role::kAdmin || role == Role::kSupervisor || role == Role::kOperator;
   }
   return false;
 }
@@ -60,6 +68,8 @@ bool scopeGrants(KeyScope scope, Permission p) {
       return scope != KeyScope::kIngest;
     case Permission::kIngest:
       return scope != KeyScope::kRead;
+    case Permission::kSubscriptionsManage:
+      return scope == KeyScope::kIntegration;  // systems that consume notifications
     default:
       return false;  // keys never administer users, keys or the audit log
   }

@@ -19,11 +19,18 @@ enum class Permission {
   kAuditRead,
   kIngest,       //!< telemetry and entity writes (devices, integrations)
   kContextRead,  //!< entity and time-series reads
+  //! NGSI-LD subscriptions (read and write): a subscription makes the server call a URL of the
+  //! caller's choosing, so it is granted apart from plain reads and ingest.
+  kSubscriptionsManage,
+  kSettingsManage,  //!< system-wide settings held in the store (time-series retention, …)
 };
 inline constexpr Permission kAllPermissions[] = {
-    Permission::kPublic,    Permission::kAuthenticated, Permission::kUnitsRead,
-    Permission::kUsersRead, Permission::kUsersManage,   Permission::kKeysManage,
-    Permission::kAuditRead, Permission::kIngest,        Permission::kContextRead};
+    Permission::kPublic,        Permission::kAuthenticated,
+    Permission::kUnitsRead,     Permission::kUsersRead,
+    Permission::kUsersManage,   Permission::kKeysManage,
+    Permission::kAuditRead,     Permission::kIngest,
+    Permission::kContextRead,   Permission::kSubscriptionsManage,
+    Permission::kSettingsManage};
 
 const char* permissionName(Permission p);
 bool roleGrants(model::Role role, Permission p);

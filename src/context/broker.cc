@@ -441,8 +441,8 @@ void Broker::batchAsync(BatchKind kind, std::vector<core::Result<Entity>> input,
     json detail = {{"entities", written.size()}};
     auto audit = model::makeAuditEntry(actor, "entity.batch", "entities", detail.dump(), now);
     submit(previous, written, std::move(audit), std::move(points),
-           [this, previous = std::move(previous), written, written_index = std::move(written_index),
-            out = std::move(out), done = std::move(done)](core::Status s) mutable {
+           [this, previous, written, written_index = std::move(written_index), out = std::move(out),
+            done = std::move(done)](core::Status s) mutable {
              if (!s.ok()) {
                rollback(previous, written);
                for (size_t i : written_index) out[i].error = s.error();
@@ -615,6 +615,103 @@ std::vector<std::string> Broker::attributes(const Visibility& who) const {
     }
   }
   return {names.begin(), names.end()};
+}
+
+namespace {
+
+//! Calls visit(name, instance) for every attribute instance of an entity document.
+template <class Visit>
+void forEachInstance(const nlohmann::json& doc, Visit&& visit) {
+  for (const auto& [name, value] : doc.items()) {
+    if (name == "id" || name == "type") continue;
+    if (value.is_array()) {
+      for (const auto& instance : value) visit(name, instance);
+    } else {
+      visit(name, value);
+    }
+  }
+}
+
+std::string attributeType(const nlohmann::json& instance) {
+  if (instance.is_object() && instance.contains("type") && instance["type"].is_string()) {
+    return instance["type"].get<std::string>();
+  }
+  return "Property";
+}
+
+}  // namespace
+
+std::vector<TypeStats> Broker::typeStats(const Visibility& who) const {
+  std::shared_lock lock(mu_);
+  std::vector<TypeStats> out;
+  for (const auto& [type, ids] : by_type_) {
+    TypeStats t{type, 0, {}};
+    for (const auto& id : ids) {
+      const Entity& e = *entities_.at(id);
+      if (!visible(e, who)) continue;
+      ++t.entity_count;
+      forEachInstance(e.doc, [&](const std::string& name, const nlohmann::json& instance) {
+        t.attributes[name].insert(attributeType(instance));
+      });
+    }
+    if (t.entity_count > 0) out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::optional<TypeStats> Broker::typeInfo(const std::string& type, const Visibility& who) const {
+  std::shared_lock lock(mu_);
+  auto it = by_type_.find(type);
+  if (it == by_type_.end()) return std::nullopt;
+  TypeStats t{type, 0, {}};
+  for (const auto& id : it->second) {
+    const Entity& e = *entities_.at(id);
+    if (!visible(e, who)) continue;
+    ++t.entity_count;
+    forEachInstance(e.doc, [&](const std::string& name, const nlohmann::json& instance) {
+      t.attributes[name].insert(attributeType(instance));
+    });
+  }
+  if (t.entity_count == 0) return std::nullopt;
+  return t;
+}
+
+std::vector<AttributeStats> Broker::attributeStats(const Visibility& who) const {
+  std::shared_lock lock(mu_);
+  std::map<std::string, AttributeStats> by_name;
+  for (const auto& [id, e] : entities_) {
+    if (!visible(*e, who)) continue;
+    const auto types = e->types();
+    forEachInstance(e->doc, [&](const std::string& name, const nlohmann::json& instance) {
+      AttributeStats& a = by_name[name];
+      a.name = name;
+      ++a.instance_count;
+      a.attribute_types.insert(attributeType(instance));
+      a.entity_types.insert(types.begin(), types.end());
+    });
+  }
+  std::vector<AttributeStats> out;
+  out.reserve(by_name.size());
+  for (auto& [_, a] : by_name) out.push_back(std::move(a));
+  return out;
+}
+
+std::optional<AttributeStats> Broker::attributeInfo(const std::string& name,
+                                                    const Visibility& who) const {
+  std::shared_lock lock(mu_);
+  AttributeStats a{name, 0, {}, {}};
+  for (const auto& [id, e] : entities_) {
+    if (!visible(*e, who) || !e->doc.contains(name)) continue;
+    const auto types = e->types();
+    forEachInstance(e->doc, [&](const std::string& n, const nlohmann::json& instance) {
+      if (n != name) return;
+      ++a.instance_count;
+      a.attribute_types.insert(attributeType(instance));
+      a.entity_types.insert(types.begin(), types.end());
+    });
+  }
+  if (a.instance_count == 0) return std::nullopt;
+  return a;
 }
 
 }  // namespace ioc::context

@@ -67,6 +67,22 @@ struct BatchItem {
   std::optional<core::Error> error;
 };
 
+//! What the entities visible to a caller say about one entity type (GET /types?details=true,
+//! GET /types/{type}). Names are expanded.
+struct TypeStats {
+  std::string type;
+  size_t entity_count = 0;
+  std::map<std::string, std::set<std::string>> attributes;  //!< name → attribute types
+};
+
+//! What the entities visible to a caller say about one attribute name (GET /attributes…).
+struct AttributeStats {
+  std::string name;
+  size_t instance_count = 0;                //!< attribute instances (datasetIds count apart)
+  std::set<std::string> attribute_types;    //!< Property, Relationship, GeoProperty, …
+  std::set<std::string> entity_types;       //!< types of the entities that have it
+};
+
 //! One durable change: `before` is null for a creation, `after` null for a deletion.
 struct EntityChange {
   std::string id;
@@ -131,6 +147,12 @@ class Broker {
   QueryPage query(const EntityQuery& q, const Visibility& who) const;
   std::vector<std::string> types(const Visibility& who) const;
   std::vector<std::string> attributes(const Visibility& who) const;
+  //! Per type / per attribute details over the visible entities, ordered by expanded name.
+  std::vector<TypeStats> typeStats(const Visibility& who) const;
+  std::optional<TypeStats> typeInfo(const std::string& type, const Visibility& who) const;
+  std::vector<AttributeStats> attributeStats(const Visibility& who) const;
+  std::optional<AttributeStats> attributeInfo(const std::string& name,
+                                              const Visibility& who) const;
 
  private:
   bool visible(const Entity& e, const Visibility& who) const;

@@ -3,14 +3,17 @@
 // storage, and compacting IRIs back into the terms of each request's own @context.
 // Thread-safety: TermMap is immutable once built; ContextRegistry is internally locked.
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "storage/store.h"
 
@@ -47,49 +50,93 @@ class TermMap {
 };
 
 //! Fetches a remote context document (bounded time and size); injected so tests and air-gapped
-//! sites need no network.
+//! sites need no network. Blocking: runs on the calling (worker) thread.
 using ContextFetcher = std::function<core::Result<std::string>(const std::string& url)>;
 
-//! Resolves @context values to TermMaps, caching every remote document it has seen, and hosts
-//! contexts posted to /jsonldContexts so that air-gapped sites can preload them.
+//! ETSI GS CIM 009 §5.13: how a stored @context came to be.
+enum class ContextKind {
+  kHosted,             //!< posted by a client to /jsonldContexts
+  kCached,             //!< a copy of a remote document, under its original URL
+  kImplicitlyCreated,  //!< created by the broker itself (not used by CityIOC yet)
+};
+const char* contextKindName(ContextKind kind);
+std::optional<ContextKind> parseContextKind(std::string_view name);
+
+//! The documents kind under which fetched @contexts persist (storage documents table).
+inline constexpr std::string_view kCachedContextDocKind = "jsonld-context";
+
+//! Resolves @context values to TermMaps. Remote documents are fetched once (when a fetcher is
+//! set), cached in memory and in the store, and served from there afterwards; contexts posted to
+//! /jsonldContexts are hosted; built-in and preloaded documents need no network at all.
 class ContextRegistry {
  public:
-  //! With a store, hosted contexts are durable (written through, reloaded by load()).
-  explicit ContextRegistry(ContextFetcher fetcher = {}, storage::Store* store = nullptr);
+  //! With a store, hosted and fetched contexts are durable (written through, reloaded by load()).
+  //! Without a fetcher, unknown remote URLs are LdContextNotAvailable.
+  explicit ContextRegistry(ContextFetcher fetcher = {}, storage::Store* store = nullptr,
+                           const core::Clock* clock = nullptr);
+  //! Reads hosted and cached contexts back from the store.
   core::Status load();
 
-  //! From an @context value: a URL string, an inline object, or an array of both.
+  //! From an @context value: a URL string, an inline object, or an array of both. May fetch
+  //! (blocking) when the value names a URL not stored yet.
   core::Result<std::shared_ptr<const TermMap>> resolve(const nlohmann::json& context);
   //! From an HTTP Link header (rel="http://www.w3.org/ns/json-ld#context"); empty → core.
   core::Result<std::shared_ptr<const TermMap>> resolveLink(std::string_view link_header);
+  //! True when resolving would go to the network (some URL, possibly nested, is not stored and
+  //! fetching is on): callers on I/O threads hand such requests to a worker first.
+  bool needsFetch(const nlohmann::json& context) const;
+  bool linkNeedsFetch(std::string_view link_header) const;
 
   struct Hosted {
-    std::string id;
-    std::string url;  //!< the URL clients use to refer to it
+    std::string id;   //!< local identifier (path segment of /jsonldContexts/{id})
+    std::string url;  //!< the URL clients use to refer to it (original URL when Cached)
     nlohmann::json document;
     int64_t created_at_ms = 0;
-    bool cached = false;  //!< true for fetched remote documents, false for posted ones
+    ContextKind kind = ContextKind::kHosted;
+    std::string origin;  //!< "posted", "fetched", "builtin" or "preloaded"
+    int64_t last_usage_ms = 0;
+    uint64_t hits = 0;
+    bool cached() const { return kind == ContextKind::kCached; }
   };
   //! Stores a context document under a new id; `url_base` is this server's public URL prefix.
   core::Result<Hosted> host(const nlohmann::json& document, const std::string& url_base,
                             int64_t now_ms);
   std::vector<Hosted> list() const;
-  std::optional<Hosted> get(const std::string& id) const;
-  bool remove(const std::string& id);
-  //! Registers a document under a URL without fetching (preloading, tests).
-  void preload(const std::string& url, const nlohmann::json& document);
+  //! By local id, or (Cached only) by original URL.
+  std::optional<Hosted> get(const std::string& id_or_url) const;
+  bool remove(const std::string& id_or_url);
+  //! Downloads a Cached context again and replaces the stored copy (DELETE …?reload=true).
+  //! kNotFound, kInvalidArgument (not Cached), kUnavailable (download failed; old copy kept).
+  core::Result<Hosted> reload(const std::string& id_or_url);
+  //! Registers a document under a URL without fetching (tests, built-in and preloaded sets).
+  void preload(const std::string& url, const nlohmann::json& document,
+               std::string_view origin = "preloaded");
+  //! Preloads every document named in DIR/manifest.json, an object {"<URL>": "<file>"} with
+  //! files relative to DIR. URLs already stored (say, a reloaded copy) are left alone.
+  //! Returns how many URLs were registered.
+  core::Result<size_t> preloadDirectory(const std::string& dir, std::string_view origin);
 
  private:
+  struct Entry;
+  using EntryPtr = std::shared_ptr<Entry>;
   core::Status addTerms(TermMap& map, const nlohmann::json& context, int depth);
   core::Result<nlohmann::json> document(const std::string& url);
-
-  std::optional<nlohmann::json> hostedById(const std::string& url) const;
+  core::Result<nlohmann::json> fetchAndStore(const std::string& url, const std::string& reuse_id);
+  bool needsFetchLocked(const nlohmann::json& context, int depth) const;
+  EntryPtr findLocked(const std::string& url) const;
+  EntryPtr byIdOrUrlLocked(const std::string& id_or_url) const;
+  void persistCached(const Entry& e);
+  int64_t now() const;
 
   ContextFetcher fetcher_;
   storage::Store* store_;
+  const core::Clock* clock_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, nlohmann::json> by_url_;  //!< the "@context" member of each
-  std::vector<Hosted> hosted_;
+  std::vector<EntryPtr> entries_;                                             //!< in creation order
+  std::unordered_map<std::string, EntryPtr> by_url_;                          //!< every stored URL
+  std::unordered_map<std::string, std::shared_ptr<const TermMap>> resolved_;  //!< by URL
+  //! One download per URL at a time: later callers wait for the first one's result.
+  std::unordered_map<std::string, std::shared_future<core::Result<nlohmann::json>>> inflight_;
   uint64_t next_id_ = 1;
 };
 

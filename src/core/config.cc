@@ -109,6 +109,17 @@ constexpr Setting kSettings[] = {
    .doc = "Administrative units JSON; empty = auto-detect "
           "`data/admin/vn34_units_2025_full.json`.",
    .apply = assign<&ServeConfig::units_file>},
+  {.name = "timeseries.raw_retention_days", .kind = Kind::kInt, .def = "0",
+   .doc = "Days raw time-series points are kept (0 = for ever); per-attribute overrides through "
+          "`PUT /api/v1/timeseries/retention/{attr}`. Hour and day rollups are always kept.",
+   .min = 0, .max = 36500, .apply = assign<&ServeConfig::raw_retention_days>},
+  {.name = "timeseries.minute_rollup_retention_days", .kind = Kind::kInt, .def = "400",
+   .doc = "Days the 1-minute rollups are kept (0 = for ever).",
+   .min = 0, .max = 36500, .apply = assign<&ServeConfig::minute_rollup_retention_days>},
+  {.name = "timeseries.compact_interval_ms", .kind = Kind::kInt, .def = "10000",
+   .doc = "Milliseconds between moves of freshly logged points into compressed chunks and "
+          "rollups (also after every 100,000 points).",
+   .min = 100, .max = 3600000, .apply = assign<&ServeConfig::compact_interval_ms>},
   {.name = "auth.token_ttl_s", .kind = Kind::kInt, .def = "43200",
    .doc = "Session token lifetime in seconds.",
    .min = 1, .max = 2592000, .apply = assign<&ServeConfig::token_ttl_s>},
@@ -147,6 +158,50 @@ constexpr Setting kSettings[] = {
           "`/{apikey}/{device_id}/attrs`, `json` gives `json/{apikey}/{device_id}/attrs`. No `+`, "
           "`#` or trailing `/`.",
    .apply = assign<&ServeConfig::mqtt_topic_prefix>},
+  {.name = "mqtt.subscribers", .kind = Kind::kInt, .def = "1",
+   .doc = "MQTT client connections that share the device-topic subscription "
+          "(`$share/{client_id}/…`, Mosquitto ≥ 2.0), each parsing on its own thread; ids "
+          "`{client_id}-1`, `-2`, …. 1 = one plain subscription. More only helps with spare "
+          "cores (docs/BENCHMARKS.md).",
+   .min = 1, .max = 16, .apply = assign<&ServeConfig::mqtt_subscribers>},
+  {.name = "context.allow_remote_fetch", .kind = Kind::kBool, .def = "true",
+   .doc = "Download user @contexts named in requests that are neither built in, preloaded nor "
+          "hosted (once; then cached in the store). `false` = such requests get 503 "
+          "LdContextNotAvailable.",
+   .apply = assign<&ServeConfig::context_allow_remote_fetch>},
+  {.name = "context.fetch_timeout_ms", .kind = Kind::kInt, .def = "5000",
+   .doc = "Milliseconds one @context download may take, redirects included.",
+   .min = 100, .max = 60000, .apply = assign<&ServeConfig::context_fetch_timeout_ms>},
+  {.name = "context.max_document_bytes", .kind = Kind::kInt, .def = "1048576",
+   .doc = "Largest @context document downloaded, in bytes.",
+   .min = 1024, .max = 67108864, .apply = assign<&ServeConfig::context_max_document_bytes>},
+  {.name = "context.preload_dir", .kind = Kind::kString, .def = "",
+   .doc = "Directory of @context documents loaded at start-up for air-gapped sites: "
+          "`manifest.json` maps each URL to a file, `{\"<URL>\": \"<file>.jsonld\"}`.",
+   .apply = assign<&ServeConfig::context_preload_dir>},
+  {.name = "subscriptions.max_count", .kind = Kind::kInt, .def = "1000",
+   .doc = "Most NGSI-LD subscriptions the server keeps (each makes it call a URL); more are "
+          "refused with 403.",
+   .min = 0, .max = 100000, .apply = assign<&ServeConfig::subscriptions_max_count>},
+  {.name = "subscriptions.max_uri_bytes", .kind = Kind::kInt, .def = "2048",
+   .doc = "Longest notification endpoint URI accepted.",
+   .min = 64, .max = 8192, .apply = assign<&ServeConfig::subscriptions_max_uri_bytes>},
+  {.name = "subscriptions.queue_size", .kind = Kind::kInt, .def = "10000",
+   .doc = "Notifications (and committed change batches) that may wait for delivery; beyond it "
+          "they are dropped and counted in `ngsild_notifications_total{result=\"dropped\"}`.",
+   .min = 10, .max = 1000000, .apply = assign<&ServeConfig::subscriptions_queue_size>},
+  {.name = "subscriptions.workers", .kind = Kind::kInt, .def = "4",
+   .doc = "Threads delivering notifications; one endpoint never holds more than one.",
+   .min = 1, .max = 64, .apply = assign<&ServeConfig::subscriptions_workers>},
+  {.name = "subscriptions.timeout_ms", .kind = Kind::kInt, .def = "5000",
+   .doc = "Milliseconds one delivery attempt may take (an endpoint's `timeout` may lower it).",
+   .min = 100, .max = 60000, .apply = assign<&ServeConfig::subscriptions_timeout_ms>},
+  {.name = "subscriptions.max_attempts", .kind = Kind::kInt, .def = "3",
+   .doc = "Delivery attempts per notification before it counts as failed.",
+   .min = 1, .max = 10, .apply = assign<&ServeConfig::subscriptions_max_attempts>},
+  {.name = "subscriptions.retry_backoff_ms", .kind = Kind::kInt, .def = "500",
+   .doc = "Wait before the second attempt; doubles for each further one (at most 30 s).",
+   .min = 10, .max = 60000, .apply = assign<&ServeConfig::subscriptions_retry_backoff_ms>},
 };
 // clang-format on
 

@@ -26,6 +26,9 @@ struct ServeConfig {
   std::string data_dir;
   int busy_timeout_ms = 0;
   std::string units_file;  // "" = auto-detect data/admin/vn34_units_2025_full.json
+  int raw_retention_days = 0;            // 0 = for ever
+  int minute_rollup_retention_days = 0;  // 0 = for ever
+  int compact_interval_ms = 10000;
   int token_ttl_s = 0;
   int login_max_failures_per_user = 0;
   int login_max_failures_per_ip = 0;
@@ -37,6 +40,18 @@ struct ServeConfig {
   std::string mqtt_client_id;
   int mqtt_qos = 1;
   std::string mqtt_topic_prefix;  // "" = IoT Agent JSON topics /{apikey}/{device_id}/attrs
+  int mqtt_subscribers = 1;       // > 1: that many clients sharing the subscription ($share)
+  int subscriptions_max_count = 0;
+  int subscriptions_max_uri_bytes = 0;
+  int subscriptions_queue_size = 0;
+  int subscriptions_workers = 0;
+  int subscriptions_timeout_ms = 0;
+  int subscriptions_max_attempts = 0;
+  int subscriptions_retry_backoff_ms = 0;
+  bool context_allow_remote_fetch = true;
+  int context_fetch_timeout_ms = 5000;
+  int context_max_document_bytes = 1048576;
+  std::string context_preload_dir;  // "" = none
   std::string config_file;        // "" if none
 };
 

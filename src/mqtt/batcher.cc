@@ -20,7 +20,10 @@ void Batcher::add(const std::string& unit_code, context::Observation observation
   // The batcher thread empties a full batch as soon as it has a slot for it.
   space_.wait(lock, [this] { return count_ < options_.max_batch || stop_; });
   if (count_ == 0) first_at_ = std::chrono::steady_clock::now();
-  pending_[unit_code].push_back(std::move(observation));
+  auto& batch = pending_[unit_code];
+  // One allocation per batch instead of ~10 doublings (each a large block for malloc to find).
+  if (batch.empty()) batch.reserve(options_.max_batch);
+  batch.push_back(std::move(observation));
   if (++count_ == 1 || count_ >= options_.max_batch) wake_.notify_one();
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "context/entity.h"
 #include "context/ld_context.h"
@@ -227,7 +228,7 @@ std::string DeviceRegistry::key(std::string_view apikey, std::string_view device
 core::Status DeviceRegistry::load() {
   auto devices = store_.listDevices();
   if (!devices.ok()) return devices.error();
-  std::map<std::string, DevicePtr, std::less<>> loaded;
+  DeviceMap loaded;
   int64_t bad = 0;
   for (auto& d : *devices) {
     const std::string k = key(d.apikey, d.device_id);
@@ -250,13 +251,15 @@ core::Status DeviceRegistry::provision(model::Device device, const model::Actor&
   auto entry = makeEntry(device);
   if (!entry.ok()) return entry.error();
   const std::string k = key(device.apikey, device.device_id);
-  std::lock_guard write(write_mu_);
+  // The key is reserved while its write is in flight, so that concurrent provisionings of other
+  // devices share group commits (the write lock is not held across the durable write).
   {
-    std::shared_lock lock(mu_);
-    if (devices_.count(k)) {
+    std::unique_lock lock(mu_);
+    if (devices_.count(k) || provisioning_.count(k)) {
       return makeError(Errc::kAlreadyExists,
                        "device " + device.device_id + " is already provisioned under this apikey");
     }
+    provisioning_.insert(k);
   }
   json detail = {{"entity_id", device.entity_id},
                  {"entity_type", device.entity_type},
@@ -268,8 +271,9 @@ core::Status DeviceRegistry::provision(model::Device device, const model::Actor&
     auto seq = tx.appendAudit(audit);
     return seq.ok() ? core::Status::success() : core::Status(seq.error());
   });
-  if (!s.ok()) return s;
   std::unique_lock lock(mu_);
+  provisioning_.erase(k);
+  if (!s.ok()) return s;
   devices_[k] = std::move(*entry);
   return core::Status::success();
 }
@@ -298,7 +302,9 @@ core::Status DeviceRegistry::remove(const std::string& apikey, const std::string
 }
 
 DevicePtr DeviceRegistry::find(std::string_view apikey, std::string_view device_id) const {
-  const std::string k = key(apikey, device_id);
+  // The per-message lookup: the key is built in a reused per-thread buffer.
+  thread_local std::string k;
+  k.assign(apikey).append("/").append(device_id);
   std::shared_lock lock(mu_);
   auto it = devices_.find(k);
   return it == devices_.end() ? nullptr : it->second;
@@ -309,6 +315,11 @@ std::vector<DevicePtr> DeviceRegistry::list() const {
   std::vector<DevicePtr> out;
   out.reserve(devices_.size());
   for (const auto& [k, d] : devices_) out.push_back(d);
+  lock.unlock();
+  std::sort(out.begin(), out.end(), [](const DevicePtr& a, const DevicePtr& b) {
+    return std::tie(a->device.apikey, a->device.device_id) <
+           std::tie(b->device.apikey, b->device.device_id);
+  });
   return out;
 }
 

@@ -5,13 +5,14 @@
 // removal write through the store together with their audit entry.
 // Threads: lookups take a shared lock and copy out an immutable DevicePtr (any thread, including
 // the MQTT network thread); provision/remove are serialized and block until the commit is durable
-// (call them from worker threads).
+// (call them from worker threads); concurrent provisionings of different devices share commits.
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -78,7 +79,7 @@ class DeviceRegistry {
                       const std::function<bool(const model::Device&)>& may_remove = {});
 
   DevicePtr find(std::string_view apikey, std::string_view device_id) const;
-  //! Every device, ordered by "apikey/device_id".
+  //! Every device, ordered by (apikey, device_id).
   std::vector<DevicePtr> list() const;
   size_t size() const;
 
@@ -87,9 +88,16 @@ class DeviceRegistry {
 
   storage::Store& store_;
   const core::Clock& clock_;
-  std::mutex write_mu_;  //!< serializes provision/remove across their durable write
+  std::mutex write_mu_;  //!< serializes removals across their durable write
   mutable std::shared_mutex mu_;
-  std::map<std::string, DevicePtr, std::less<>> devices_;  //!< "apikey/device_id" → entry
+  //! Hashes std::string and std::string_view alike, so that lookups need no key string.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
+  using DeviceMap = std::unordered_map<std::string, DevicePtr, KeyHash, std::equal_to<>>;
+  DeviceMap devices_;  //!< "apikey/device_id" → entry (hashed: one lookup per MQTT message)
+  std::set<std::string> provisioning_;  //!< keys whose provisioning write is in flight (under mu_)
 };
 
 }  // namespace ioc::mqtt

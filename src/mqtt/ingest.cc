@@ -136,12 +136,22 @@ struct MqttIngest::Metrics {
   obs::Counter& drop(DropReason r) { return *dropped[static_cast<size_t>(r)]; }
 };
 
+struct MqttIngest::Client {
+  MqttIngest* owner = nullptr;
+  std::string id;
+  struct mosquitto* mosq = nullptr;
+  std::thread thread;
+  std::atomic<bool> connected{false};
+};
+
 MqttIngest::MqttIngest(MqttOptions options, const DeviceRegistry& devices, Batcher::Sink sink,
                        const core::Clock& clock)
     : options_(std::move(options)),
       devices_(devices),
       clock_(clock),
-      subscription_(subscriptionFor(options_.topic_prefix)),
+      subscription_(options_.subscribers > 1 ? "$share/" + options_.client_id + "/" +
+                                                   subscriptionFor(options_.topic_prefix)
+                                             : subscriptionFor(options_.topic_prefix)),
       metrics_(std::make_unique<Metrics>()) {
   Metrics* m = metrics_.get();
   Batcher::Hooks hooks;
@@ -162,26 +172,50 @@ MqttIngest::~MqttIngest() {
   stop();
 }
 
+bool MqttIngest::connected() const {
+  if (clients_.empty()) return false;
+  return std::all_of(clients_.begin(), clients_.end(), [](const std::unique_ptr<Client>& c) {
+    return c->connected.load(std::memory_order_relaxed);
+  });
+}
+
+void MqttIngest::updateConnectedGauge() {
+  metrics_->connected.set(connected() ? 1 : 0);
+}
+
 core::Status MqttIngest::start() {
   static std::once_flag init;
   std::call_once(init, [] { mosquitto_lib_init(); });
-  // A persistent session: the broker queues QoS 1 messages while we are away.
-  mosq_ = mosquitto_new(options_.client_id.c_str(), /*clean_session=*/false, this);
-  if (mosq_ == nullptr) {
-    return core::makeError(core::Errc::kInternal, "cannot create the MQTT client: " +
-                                                      std::generic_category().message(errno));
+  const int n = std::max(1, options_.subscribers);
+  for (int i = 0; i < n; ++i) {
+    auto c = std::make_unique<Client>();
+    c->owner = this;
+    c->id = n == 1 ? options_.client_id : options_.client_id + "-" + std::to_string(i + 1);
+    // A persistent session: the broker queues QoS 1 messages while we are away (with a shared
+    // subscription, those it assigned to this member).
+    c->mosq = mosquitto_new(c->id.c_str(), /*clean_session=*/false, c.get());
+    if (c->mosq == nullptr) {
+      const std::string why = std::generic_category().message(errno);
+      stop();
+      return core::makeError(core::Errc::kInternal, "cannot create the MQTT client: " + why);
+    }
+    mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_connect_callback_set(c->mosq, &MqttIngest::onConnect);
+    mosquitto_disconnect_callback_set(c->mosq, &MqttIngest::onDisconnect);
+    mosquitto_message_callback_set(c->mosq, &MqttIngest::onMessage);
+    clients_.push_back(std::move(c));
   }
-  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-  mosquitto_connect_callback_set(mosq_, &MqttIngest::onConnect);
-  mosquitto_disconnect_callback_set(mosq_, &MqttIngest::onDisconnect);
-  mosquitto_message_callback_set(mosq_, &MqttIngest::onMessage);
   metrics_->connected.set(0);
   core::logInfo("mqtt connecting", {{"host", options_.host},
                                     {"port", options_.port},
                                     {"client_id", options_.client_id},
+                                    {"subscribers", n},
                                     {"subscription", subscription_},
                                     {"qos", options_.qos}});
-  thread_ = std::thread([this] { loop(); });
+  for (auto& c : clients_) {
+    Client* client = c.get();
+    c->thread = std::thread([this, client] { loop(*client); });
+  }
   return core::Status::success();
 }
 
@@ -191,12 +225,16 @@ void MqttIngest::stop() {
     stopping_ = true;
     cv_.notify_all();
   }
-  if (thread_.joinable()) thread_.join();
-  // The network thread is gone, so nothing adds any more: send the rest, wait for the commits.
+  for (auto& c : clients_) {
+    if (c->thread.joinable()) c->thread.join();
+  }
+  // The network threads are gone, so nothing adds any more: send the rest, wait for the commits.
   if (batcher_) batcher_->stop();
-  if (mosq_ != nullptr) {
-    mosquitto_destroy(mosq_);
-    mosq_ = nullptr;
+  if (!clients_.empty()) {
+    for (auto& c : clients_) {
+      if (c->mosq != nullptr) mosquitto_destroy(c->mosq);
+    }
+    clients_.clear();
     metrics_->connected.set(0);
     core::logInfo("mqtt stopped");
   }
@@ -207,7 +245,7 @@ bool MqttIngest::backoff(int ms) {
   return !cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
 }
 
-void MqttIngest::loop() {
+void MqttIngest::loop(Client& c) {
   int delay_ms = kMinBackoffMs;
   bool need_connect = true, first = true;
   while (true) {
@@ -217,13 +255,14 @@ void MqttIngest::loop() {
     }
     if (need_connect) {
       // Both return before the TCP handshake completes; mosquitto_loop() finishes it.
-      int rc = first ? mosquitto_connect_async(mosq_, options_.host.c_str(), options_.port,
+      int rc = first ? mosquitto_connect_async(c.mosq, options_.host.c_str(), options_.port,
                                                options_.keepalive_s)
-                     : mosquitto_reconnect_async(mosq_);
+                     : mosquitto_reconnect_async(c.mosq);
       first = false;
       if (rc != MOSQ_ERR_SUCCESS) {
         core::logWarn("mqtt connect failed", {{"host", options_.host},
                                               {"port", options_.port},
+                                              {"client_id", c.id},
                                               {"error", mosqError(rc)},
                                               {"retry_ms", delay_ms}});
         if (!backoff(delay_ms)) break;
@@ -232,38 +271,39 @@ void MqttIngest::loop() {
       }
       need_connect = false;
     }
-    const bool was_connected = connected();
-    int rc = mosquitto_loop(mosq_, kLoopTimeoutMs, 1);
-    if (connected()) delay_ms = kMinBackoffMs;  // a CONNACK arrived in this loop
+    const bool was_connected = c.connected.load();
+    int rc = mosquitto_loop(c.mosq, kLoopTimeoutMs, 1);
+    if (c.connected.load()) delay_ms = kMinBackoffMs;  // a CONNACK arrived in this loop
     if (rc == MOSQ_ERR_SUCCESS) continue;
     // Lost or never made: the socket is closed; try again after the back-off.
-    if (was_connected || connected()) {
-      connected_.store(false);
-      metrics_->connected.set(0);
-    }
+    c.connected.store(false);
+    updateConnectedGauge();
     core::logWarn(was_connected ? "mqtt connection lost" : "mqtt connect failed",
                   {{"host", options_.host},
                    {"port", options_.port},
+                   {"client_id", c.id},
                    {"error", mosqError(rc)},
                    {"retry_ms", delay_ms}});
     need_connect = true;
     if (!backoff(delay_ms)) break;
     delay_ms = std::min(delay_ms * 2, kMaxBackoffMs);
   }
-  if (connected()) {
+  if (c.connected.load()) {
     // A clean DISCONNECT, so the broker does not publish a will or wait for the keep-alive.
-    mosquitto_disconnect(mosq_);
-    for (int i = 0; i < 10 && mosquitto_loop(mosq_, kLoopTimeoutMs, 1) == MOSQ_ERR_SUCCESS; ++i) {
+    mosquitto_disconnect(c.mosq);
+    for (int i = 0; i < 10 && mosquitto_loop(c.mosq, kLoopTimeoutMs, 1) == MOSQ_ERR_SUCCESS; ++i) {
     }
   }
-  connected_.store(false);
+  c.connected.store(false);
 }
 
 void MqttIngest::onConnect(struct mosquitto* m, void* p, int rc) {
-  auto* self = static_cast<MqttIngest*>(p);
+  auto* c = static_cast<Client*>(p);
+  MqttIngest* self = c->owner;
   if (rc != 0) {
     core::logWarn("mqtt connection refused", {{"host", self->options_.host},
                                               {"port", self->options_.port},
+                                              {"client_id", c->id},
                                               {"reason", mosquitto_connack_string(rc)}});
     return;
   }
@@ -273,22 +313,23 @@ void MqttIngest::onConnect(struct mosquitto* m, void* p, int rc) {
     core::logError("mqtt subscribe failed",
                    {{"subscription", self->subscription_}, {"error", mosqError(sub)}});
   }
-  self->connected_.store(true);
-  self->metrics_->connected.set(1);
+  c->connected.store(true);
+  self->updateConnectedGauge();
   core::logInfo("mqtt connected", {{"host", self->options_.host},
                                    {"port", self->options_.port},
+                                   {"client_id", c->id},
                                    {"subscription", self->subscription_}});
 }
 
 void MqttIngest::onDisconnect(struct mosquitto*, void* p, int rc) {
-  auto* self = static_cast<MqttIngest*>(p);
-  self->connected_.store(false);
-  self->metrics_->connected.set(0);
-  if (rc == 0) core::logInfo("mqtt disconnected");
+  auto* c = static_cast<Client*>(p);
+  c->connected.store(false);
+  c->owner->updateConnectedGauge();
+  if (rc == 0) core::logInfo("mqtt disconnected", {{"client_id", c->id}});
 }
 
 void MqttIngest::onMessage(struct mosquitto*, void* p, const struct mosquitto_message* msg) {
-  auto* self = static_cast<MqttIngest*>(p);
+  auto* self = static_cast<Client*>(p)->owner;
   try {
     std::string_view payload;
     if (msg->payload != nullptr && msg->payloadlen > 0) {

@@ -2,10 +2,14 @@
 // MQTT telemetry ingest: a libmosquitto client subscribed to the FIWARE IoT Agent JSON topics
 // ({prefix}/{apikey}/{device_id}/attrs). Each message is looked up in the DeviceRegistry, mapped
 // to NGSI-LD attributes (message.h) and batched (batcher.h) into the broker's async ingest.
-// Threads: one network thread of its own runs mosquitto_loop() and the message callback; the
-// batcher has another. The connection is made with connect_async and re-made after any loss with
-// an exponential back-off (0.5 s … 30 s) that stop() interrupts — libmosquitto's loop_start
-// thread sleeps through its back-off and would hold up shutdown.
+// Threads: each subscriber client (mqtt.subscribers, default 1) has a network thread of its own
+// that runs mosquitto_loop() and the message callback (parsing and mapping happen there); the
+// batcher has another. With several clients they share the subscription ($share/{client_id}/…,
+// MQTT 5 shared subscriptions, which Mosquitto ≥ 2.0 also offers to 3.1.1 clients): the broker
+// hands each message to one of them, so the per-message work spreads over cores. Each connection
+// is made with connect_async and re-made after any loss with an exponential back-off
+// (0.5 s … 30 s) that stop() interrupts — libmosquitto's loop_start thread sleeps through its
+// back-off and would hold up shutdown.
 // Delivery: QoS 1 with a persistent session (clean_session = false), so the broker keeps
 // messages published while cityioc is down. libmosquitto acknowledges a message when the callback
 // returns, before the group commit: a crash can lose the readings of the last few milliseconds.
@@ -18,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -43,6 +48,8 @@ struct MqttOptions {
   int qos = 1;
   std::string topic_prefix;
   int keepalive_s = 30;
+  //! Subscriber clients; above 1 they share the subscription and their ids get "-1", "-2", ….
+  int subscribers = 1;
   Batcher::Options batching;
 };
 
@@ -65,7 +72,8 @@ class MqttIngest {
   //! Idempotent.
   void stop();
 
-  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  //! True while every subscriber client is connected.
+  bool connected() const;
   const std::string& subscription() const { return subscription_; }
 
   //! The message path, exposed for tests: what the network thread does with one message.
@@ -73,10 +81,12 @@ class MqttIngest {
 
  private:
   struct Metrics;
-  static void onConnect(struct mosquitto* m, void* self, int rc);
-  static void onDisconnect(struct mosquitto* m, void* self, int rc);
-  static void onMessage(struct mosquitto* m, void* self, const struct mosquitto_message* msg);
-  void loop();
+  struct Client;
+  static void onConnect(struct mosquitto* m, void* client, int rc);
+  static void onDisconnect(struct mosquitto* m, void* client, int rc);
+  static void onMessage(struct mosquitto* m, void* client, const struct mosquitto_message* msg);
+  void loop(Client& c);
+  void updateConnectedGauge();
   void drop(DropReason reason, const std::string& topic, const std::string& detail);
   //! Sleeps `ms` unless stop() comes first; false if stopping.
   bool backoff(int ms);
@@ -87,12 +97,10 @@ class MqttIngest {
   std::string subscription_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<Batcher> batcher_;
-  struct mosquitto* mosq_ = nullptr;
-  std::thread thread_;
+  std::vector<std::unique_ptr<Client>> clients_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::atomic<bool> connected_{false};
   std::atomic<int64_t> last_drop_log_ms_{0};
   std::atomic<uint64_t> drops_unlogged_{0};
 };

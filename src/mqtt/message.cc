@@ -1,6 +1,9 @@
 #include "mqtt/message.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "context/entity.h"
 #include "core/clock.h"
@@ -105,7 +108,7 @@ std::optional<TopicIds> parseTopic(std::string_view prefix, std::string_view top
   return TopicIds{std::string(apikey), std::string(device_id)};
 }
 
-Mapped mapPayload(const DeviceEntry& device, std::string_view payload, int64_t now_ms) {
+Mapped mapPayloadGeneric(const DeviceEntry& device, std::string_view payload, int64_t now_ms) {
   if (payload.size() > kMaxPayloadBytes) {
     return reject(DropReason::kTooLarge,
                   "payload of " + std::to_string(payload.size()) + " bytes is above 64 KiB");
@@ -154,6 +157,163 @@ Mapped mapPayload(const DeviceEntry& device, std::string_view payload, int64_t n
     m.observation.attrs[mapping->second.name] = std::move(inst);
   }
   return m;
+}
+
+namespace {
+
+//! RFC 3339 text of `ms`, remembered for the last millisecond asked (per thread): a burst of
+//! messages shares the formatting.
+const std::string& rfc3339Cached(int64_t ms) {
+  thread_local int64_t last = INT64_MIN;
+  thread_local std::string text;
+  if (ms != last) {
+    text = core::formatRfc3339(ms);
+    last = ms;
+  }
+  return text;
+}
+
+//! One flat value of a payload, converted as nlohmann's parser would (non-negative integers
+//! unsigned); false for anything else (null, objects, arrays, numbers beyond 64 bits).
+bool flatValue(simdjson::ondemand::value v, json& out) {
+  simdjson::ondemand::json_type type;
+  if (v.type().get(type) != simdjson::SUCCESS) return false;
+  switch (type) {
+    case simdjson::ondemand::json_type::number: {
+      simdjson::ondemand::number n;
+      if (v.get_number().get(n) != simdjson::SUCCESS) return false;
+      switch (n.get_number_type()) {
+        case simdjson::ondemand::number_type::signed_integer:
+          if (n.get_int64() >= 0) {
+            out = static_cast<uint64_t>(n.get_int64());
+          } else {
+            out = n.get_int64();
+          }
+          return true;
+        case simdjson::ondemand::number_type::unsigned_integer:
+          out = n.get_uint64();
+          return true;
+        case simdjson::ondemand::number_type::floating_point_number:
+          out = n.get_double();
+          return true;
+      }
+      return false;
+    }
+    case simdjson::ondemand::json_type::string: {
+      std::string_view sv;
+      if (v.get_string().get(sv) != simdjson::SUCCESS) return false;
+      out = std::string(sv);
+      return true;
+    }
+    case simdjson::ondemand::json_type::boolean: {
+      bool b = false;
+      if (v.get_bool().get(b) != simdjson::SUCCESS) return false;
+      out = b;
+      return true;
+    }
+    default:
+      return false;  // null, object, array: the generic path handles (or refuses) them
+  }
+}
+
+//! The common case, without a DOM: a flat object whose keys are all mapped and whose values are
+//! numbers, strings or booleans, with at most a valid TimeInstant. nullopt for anything else —
+//! the generic path then decides, with the same result it always gave.
+std::optional<Mapped> mapFlatPayload(const DeviceEntry& device, std::string_view payload,
+                                     int64_t now_ms) {
+  if (payload.size() > kMaxPayloadBytes) return std::nullopt;
+  thread_local simdjson::ondemand::parser parser(kMaxPayloadBytes);
+  thread_local std::string padded;
+  padded.assign(payload.data(), payload.size());
+  padded.resize(payload.size() + simdjson::SIMDJSON_PADDING, '\0');
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded.data(), payload.size(), padded.size()).get(doc) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj) != simdjson::SUCCESS) return std::nullopt;
+  struct Slot {
+    const AttributeMapping* mapping;
+    json value;
+  };
+  thread_local std::vector<Slot> slots;
+  slots.clear();
+  std::optional<int64_t> observed;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return std::nullopt;
+    if (key == "TimeInstant") {
+      std::string_view text;
+      if (field.value().get_string().get(text) != simdjson::SUCCESS) return std::nullopt;
+      auto at = context::parseDateTime(std::string(text));
+      if (!at.ok()) return std::nullopt;
+      observed = *at;
+      continue;
+    }
+    auto mapping = device.attributes.find(std::string(key));
+    if (mapping == device.attributes.end()) return std::nullopt;
+    json value;
+    if (!flatValue(field.value(), value)) return std::nullopt;
+    slots.push_back(Slot{&mapping->second, std::move(value)});
+  }
+
+  Mapped m;
+  m.observation.entity_id = device.device.entity_id;
+  m.observation.entity_type = device.device.entity_type;
+  m.observation.attrs = json::object();
+  auto& attrs = m.observation.attrs.get_ref<json::object_t&>();
+  const std::string& now = rfc3339Cached(now_ms);
+  const std::string observed_at = observed ? core::formatRfc3339(*observed) : std::string();
+  for (auto& slot : slots) {
+    // Members in key order, each appended at the end: no comparisons of the map's keys.
+    json::object_t inst;
+    inst.emplace_hint(inst.end(), "createdAt", now);
+    inst.emplace_hint(inst.end(), "modifiedAt", now);
+    if (observed) inst.emplace_hint(inst.end(), "observedAt", observed_at);
+    inst.emplace_hint(inst.end(), "type", slot.mapping->type);
+    if (!slot.mapping->unit_code.empty()) {
+      inst.emplace_hint(inst.end(), "unitCode", slot.mapping->unit_code);
+    }
+    inst.emplace_hint(inst.end(), "value", std::move(slot.value));
+    attrs[slot.mapping->name] = std::move(inst);  // a repeated key: the last one wins
+  }
+  return m;
+}
+
+//! True for text that is one object with nothing nested and only whitespace around it (strings
+//! aside): the shape the fast path takes. Linear; stops at the first nested bracket.
+bool isFlatObjectText(std::string_view text) {
+  size_t i = text.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos || text[i] != '{') return false;
+  bool in_string = false, escaped = false;
+  for (++i; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[' || c == ']') {
+      return false;
+    } else if (c == '}') {
+      return text.find_first_not_of(" \t\r\n", i + 1) == std::string_view::npos;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Mapped mapPayload(const DeviceEntry& device, std::string_view payload, int64_t now_ms) {
+  if (payload.size() <= kMaxPayloadBytes && isFlatObjectText(payload)) {
+    if (auto m = mapFlatPayload(device, payload, now_ms)) return std::move(*m);
+  }
+  return mapPayloadGeneric(device, payload, now_ms);
 }
 
 }  // namespace ioc::mqtt

@@ -58,6 +58,11 @@ struct Mapped {  // NOLINT(bugprone-exception-escape): json members, as in Obser
 
 //! Maps a payload through the device's attributes. `now_ms` stamps createdAt/modifiedAt; a valid
 //! "TimeInstant" (ISO 8601) becomes the observedAt of every attribute.
+//! A flat payload of mapped keys (the usual reading) takes a DOM-free fast path (simdjson
+//! on-demand); anything else the generic path below, with the same result.
 Mapped mapPayload(const DeviceEntry& device, std::string_view payload, int64_t now_ms);
+//! The generic path (nlohmann DOM): what mapPayload answers for every payload. Exposed so that
+//! tests can compare both paths.
+Mapped mapPayloadGeneric(const DeviceEntry& device, std::string_view payload, int64_t now_ms);
 
 }  // namespace ioc::mqtt

@@ -48,6 +48,7 @@ core::Result<ClientResponse> HttpClient::request(
     const std::vector<std::pair<std::string, std::string>>& headers) {
   // One retry on a fresh connection: the server may have closed an idle keep-alive socket.
   for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool reused = stream_ != nullptr;
     if (!stream_) {
       if (auto s = connect(); !s.ok()) return s.error();
     }
@@ -69,7 +70,7 @@ core::Result<ClientResponse> HttpClient::request(
     if (!ec) http::read(*stream_, buffer, parser, ec);
     if (ec) {
       stream_.reset();
-      if (attempt == 0) continue;
+      if (attempt == 0 && reused) continue;  // a fresh connection that fails is not stale
       return core::makeError(
           core::Errc::kUnavailable,
           "HTTP " + std::string(method) + " " + std::string(target) + ": " + ec.message());

@@ -1,10 +1,15 @@
 #include "sim/simulator.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -77,6 +82,48 @@ double round1(double v) {
 
 }  // namespace
 
+namespace {
+
+//! One reading: the attribute (a core-@context term), its MQTT payload key, value and unit.
+struct Reading {
+  const char* attr;
+  const char* object_id;
+  json value;
+  const char* unit = nullptr;
+};
+
+//! The MQTT mapping of a device kind (its readings below must use the same object ids), or null
+//! for the kinds that report over HTTP only.
+struct KindMapping {
+  const char* type;
+  const char* device_prefix;
+  std::vector<std::tuple<const char*, const char*, const char*>> attrs;  // object_id, name, unit
+};
+const KindMapping* mqttKind(const std::string& type) {
+  static const KindMapping kKinds[] = {
+      {"AirQualityObserved",
+       "aq",
+       {{"pm25", "pm25", "GQ"},
+        {"pm10", "pm10", "GQ"},
+        {"no2", "no2", "GQ"},
+        {"t", "temperature", "CEL"},
+        {"h", "relativeHumidity", "P1"}}},
+      {"WaterObserved", "river", {{"lvl", "height", "MTR"}, {"rain", "precipitation", "MMT"}}},
+      {"WasteContainer", "bin", {{"fill", "fillingLevel", nullptr}}},
+      {"Streetlight",
+       "light",
+       {{"on", "powerState", nullptr}, {"lux", "illuminanceLevel", nullptr}}},
+  };
+  for (const auto& k : kKinds) {
+    if (type == k.type) return &k;
+  }
+  return nullptr;
+}
+
+constexpr size_t kMaxLinesPerPost = 50000;  //!< below the telemetry route's 100,000 lines
+
+}  // namespace
+
 Simulator::Simulator(SimOptions options)
     : options_(std::move(options)), client_(options_.host, options_.port), rng_(options_.seed) {}
 
@@ -130,8 +177,10 @@ core::Status Simulator::placeDevices() {
   const size_t lights = rest - traffic - cameras - bins;
   auto add = [&](const std::string& type, const std::string& suffix, const Ward& w, double lon,
                  double lat, double base) {
-    devices_.push_back(
-        SimDevice{"urn:ngsi-ld:" + type + ":hue-" + suffix, type, w.code, w.name, lon, lat, base});
+    const KindMapping* kind = mqttKind(type);
+    devices_.push_back(SimDevice{"urn:ngsi-ld:" + type + ":hue-" + suffix, type, w.code, w.name,
+                                 lon, lat, base,
+                                 kind ? std::string(kind->device_prefix) + "-" + suffix : ""});
   };
   std::uniform_real_distribution<double> unit(0, 1);
   for (const auto& w : *wards) {
@@ -161,6 +210,10 @@ core::Status Simulator::placeDevices() {
   spread("Device", cameras, 0, 1);
   spread("WasteContainer", bins, 0.05, 0.6);
   spread("Streetlight", lights, 0, 1);
+  replay_traffic_ = static_cast<size_t>(
+      std::find_if(devices_.begin(), devices_.end(),
+                   [](const SimDevice& x) { return x.type == "TrafficFlowObserved"; }) -
+      devices_.begin());
   return core::Status::success();
 }
 
@@ -203,71 +256,124 @@ core::Status Simulator::createEntities() {
 core::Status Simulator::setup() {
   if (auto s = loadSeries(); !s.ok()) return s;
   if (auto s = placeDevices(); !s.ok()) return s;
-  return createEntities();
+  if (auto s = createEntities(); !s.ok()) return s;
+  setupMqtt();
+  return core::Status::success();
 }
 
-std::string Simulator::readingsNdjson() {
-  const std::string now = core::formatRfc3339(core::SystemClock::instance().nowUnixMs());
-  const double hour = std::fmod(static_cast<double>(step_) / 12.0, 24.0);  // 5 s tick = 5 min
-  const double daily = std::sin((hour - 7) / 24.0 * 2 * M_PI);             // peaks mid-afternoon
-  const double rush =
-      std::exp(-std::pow(hour - 8, 2) / 2) + std::exp(-std::pow(hour - 17.5, 2) / 2);
-  std::normal_distribution<double> noise(0, 1);
-  std::string out;
-  auto line = [&](const SimDevice& d, const char* attr, json value, const char* unit = nullptr) {
-    json l = {{"entity", d.id}, {"attr", attr}, {"value", std::move(value)}, {"observedAt", now}};
-    if (unit) l["unitCode"] = unit;
-    out += l.dump();
-    out += '\n';
-  };
-  for (auto& d : devices_) {
-    if (d.type == "AirQualityObserved") {
-      double pm25 = d.ward_code == kReplayWard
-                        ? pm25_series_[step_ % pm25_series_.size()]
-                        : std::max(2.0, d.base * (1 + 0.25 * rush) + 3 * noise(rng_));
-      line(d, "pm25", round1(pm25), "GQ");
-      line(d, "pm10", round1(pm25 * 1.6 + 4 * noise(rng_)), "GQ");
-      line(d, "no2", round1(std::max(1.0, 18 + 12 * rush + 3 * noise(rng_))), "GQ");
-      line(d, "temperature", round1(26 + 5 * daily + 0.5 * noise(rng_)), "CEL");
-      line(d, "relativeHumidity",
-           round1(std::clamp(0.78 - 0.12 * daily + 0.02 * noise(rng_), 0.3, 1.0)), "P1");
-    } else if (d.type == "WaterObserved") {
-      d.base = std::max(0.3, d.base + 0.02 * noise(rng_));
-      line(d, "height", round1(d.base * 10) / 10, "MTR");
-      line(d, "precipitation", round1(std::max(0.0, 2 * noise(rng_))), "MMT");
-    } else if (d.type == "WaterQualityObserved") {
-      line(d, "cod", round1(std::max(5.0, d.base + 8 * noise(rng_))), "M1");
-      line(d, "tss", round1(std::max(5.0, d.base * 0.8 + 6 * noise(rng_))), "M1");
-      line(d, "pH", round1(7.1 + 0.3 * noise(rng_)));
-    } else if (d.type == "TrafficFlowObserved") {
-      if (&d == &*std::find_if(devices_.begin(), devices_.end(), [](const SimDevice& x) {
-            return x.type == "TrafficFlowObserved";
-          })) {
-        auto [count, speed] = traffic_series_[step_ % traffic_series_.size()];
-        line(d, "intensity", count);
-        line(d, "averageVehicleSpeed", speed, "KMH");
-      } else {
-        line(d, "intensity", std::round(std::max(0.0, d.base * (0.3 + rush) + 5 * noise(rng_))));
-        line(d, "averageVehicleSpeed",
-             round1(std::clamp(45 - 15 * rush + 3 * noise(rng_), 5.0, 70.0)), "KMH");
+size_t Simulator::mqttDevices() const {
+  if (!mqtt_active_) return 0;
+  return static_cast<size_t>(std::count_if(
+      devices_.begin(), devices_.end(), [](const SimDevice& d) { return !d.device_id.empty(); }));
+}
+
+void Simulator::useHttpOnly(const std::string& why) {
+  mqtt_active_ = false;
+  mqtt_.disconnect();
+  core::logWarn("simulator: MQTT not used, every device reports over HTTP", {{"reason", why}});
+}
+
+bool Simulator::serverIngestsMqtt(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto r = client_.request("GET", "/metrics");
+    if (r.ok() && r->status == 200) {
+      std::istringstream in(r->body);
+      for (std::string line; std::getline(in, line);) {
+        if (line == "mqtt_connected 1") return true;
       }
-    } else if (d.type == "WasteContainer") {
-      d.base = d.base >= 0.95 ? 0.05 : std::min(1.0, d.base + 0.004 + 0.002 * noise(rng_));
-      line(d, "fillingLevel", std::round(d.base * 100) / 100);
-    } else if (d.type == "Streetlight") {
-      const bool on = hour < 6 || hour >= 18;
-      line(d, "powerState", on ? "on" : "off");
-      line(d, "illuminanceLevel", on ? round1(0.8 + 0.05 * noise(rng_)) : 0.0);
     }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return out;
 }
 
-core::Result<size_t> Simulator::tick() {
-  std::string body = readingsNdjson();
-  ++step_;
+core::Status Simulator::provisionDevices() {
+  std::vector<std::string> specs;
+  for (const auto& d : devices_) {
+    const KindMapping* kind = d.device_id.empty() ? nullptr : mqttKind(d.type);
+    if (kind == nullptr) continue;
+    json attrs = json::array();
+    for (const auto& [object_id, name, unit] : kind->attrs) {
+      json a = {{"object_id", object_id}, {"name", name}, {"type", "Property"}};
+      if (unit) a["unitCode"] = unit;
+      attrs.push_back(std::move(a));
+    }
+    specs.push_back(json{{"device_id", d.device_id},
+                         {"apikey", options_.mqtt_apikey},
+                         {"entity_id", d.id},
+                         {"entity_type", d.type},
+                         {"attributes", std::move(attrs)}}
+                        .dump());
+  }
+  // Several connections, so that provisionings share the server's group commits (100,000
+  // devices one commit each would take minutes).
+  constexpr size_t kConnections = 8;
+  std::atomic<size_t> next{0}, created{0};
+  std::mutex mu;
+  std::optional<core::Error> failure;
+  auto work = [&] {
+    net::HttpClient client(options_.host, options_.port);
+    for (size_t i = next++; i < specs.size(); i = next++) {
+      auto r = client.request(
+          "POST", "/api/v1/devices", specs[i],
+          {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + options_.key}});
+      std::string problem;
+      if (!r.ok()) {
+        problem = r.error().message;
+      } else if (r->status == 201) {
+        ++created;
+      } else if (r->status != 409) {  // 409: provisioned by an earlier run
+        problem = "HTTP " + std::to_string(r->status) + " " + r->body;
+      }
+      if (!problem.empty()) {
+        std::lock_guard lock(mu);
+        if (!failure) {
+          failure = core::makeError(core::Errc::kUnavailable,
+                                    "provisioning MQTT devices failed: " + problem);
+        }
+        next = specs.size();  // the others stop too
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min(kConnections, specs.size()); ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  if (failure) return *failure;
+  core::logInfo("simulator devices provisioned", {{"devices", static_cast<int64_t>(specs.size())},
+                                                  {"created", static_cast<int64_t>(created)}});
+  return core::Status::success();
+}
+
+void Simulator::setupMqtt() {
+  if (options_.mqtt_host.empty()) {
+    core::logInfo("simulator: no MQTT broker configured, every device reports over HTTP");
+    return;
+  }
+  const std::string broker = options_.mqtt_host + ":" + std::to_string(options_.mqtt_port);
+  if (auto s = mqtt_.connect(options_.mqtt_host, options_.mqtt_port, options_.mqtt_qos,
+                             std::chrono::seconds(3));
+      !s.ok()) {
+    return useHttpOnly(s.error().message);
+  }
+  // Readings published while nobody subscribes would be lost: the server must be ingesting.
+  if (!serverIngestsMqtt(std::chrono::seconds(10))) {
+    return useHttpOnly("the server reports no MQTT connection (mqtt.url unset or its broker down)");
+  }
+  if (auto s = provisionDevices(); !s.ok()) return useHttpOnly(s.error().message);
+  mqtt_active_ = true;
+  core::logInfo("simulator: MQTT devices publish through the broker",
+                {{"broker", broker},
+                 {"devices", static_cast<int64_t>(mqttDevices())},
+                 {"qos", options_.mqtt_qos},
+                 {"apikey", options_.mqtt_apikey}});
+}
+
+core::Result<size_t> Simulator::postTelemetry(const std::string& ndjson) {
   auto r = client_.request(
-      "POST", "/api/v1/telemetry", std::move(body),
+      "POST", "/api/v1/telemetry", ndjson,
       {{"Content-Type", "application/x-ndjson"}, {"Authorization", "Bearer " + options_.key}});
   if (!r.ok()) return r.error();
   if (r->status != 200 && r->status != 207) {
@@ -276,6 +382,109 @@ core::Result<size_t> Simulator::tick() {
   }
   json j = json::parse(r->body, nullptr, false);
   return j.is_object() ? j.value("accepted", size_t{0}) : size_t{0};
+}
+
+core::Result<size_t> Simulator::tick() {
+  const std::string now = core::formatRfc3339(core::SystemClock::instance().nowUnixMs());
+  const double hour = std::fmod(static_cast<double>(step_) / 12.0, 24.0);  // 5 s tick = 5 min
+  const double daily = std::sin((hour - 7) / 24.0 * 2 * M_PI);             // peaks mid-afternoon
+  const double rush =
+      std::exp(-std::pow(hour - 8, 2) / 2) + std::exp(-std::pow(hour - 17.5, 2) / 2);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<Reading> readings;
+  auto add = [&](const char* attr, const char* object_id, json value, const char* unit = nullptr) {
+    readings.push_back(Reading{attr, object_id, std::move(value), unit});
+  };
+  std::vector<std::string> posts(1);
+  size_t lines = 0, mqtt_messages = 0, mqtt_readings = 0;
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    SimDevice& d = devices_[i];
+    readings.clear();
+    if (d.type == "AirQualityObserved") {
+      double pm25 = d.ward_code == kReplayWard
+                        ? pm25_series_[step_ % pm25_series_.size()]
+                        : std::max(2.0, d.base * (1 + 0.25 * rush) + 3 * noise(rng_));
+      add("pm25", "pm25", round1(pm25), "GQ");
+      add("pm10", "pm10", round1(pm25 * 1.6 + 4 * noise(rng_)), "GQ");
+      add("no2", "no2", round1(std::max(1.0, 18 + 12 * rush + 3 * noise(rng_))), "GQ");
+      add("temperature", "t", round1(26 + 5 * daily + 0.5 * noise(rng_)), "CEL");
+      add("relativeHumidity", "h",
+          round1(std::clamp(0.78 - 0.12 * daily + 0.02 * noise(rng_), 0.3, 1.0)), "P1");
+    } else if (d.type == "WaterObserved") {
+      d.base = std::max(0.3, d.base + 0.02 * noise(rng_));
+      add("height", "lvl", std::round(d.base * 100) / 100, "MTR");
+      add("precipitation", "rain", round1(std::max(0.0, 2 * noise(rng_))), "MMT");
+    } else if (d.type == "WaterQualityObserved") {
+      add("cod", "cod", round1(std::max(5.0, d.base + 8 * noise(rng_))), "M1");
+      add("tss", "tss", round1(std::max(5.0, d.base * 0.8 + 6 * noise(rng_))), "M1");
+      add("pH", "pH", round1(7.1 + 0.3 * noise(rng_)));
+    } else if (d.type == "TrafficFlowObserved") {
+      if (i == replay_traffic_) {
+        auto [count, speed] = traffic_series_[step_ % traffic_series_.size()];
+        add("intensity", "n", count);
+        add("averageVehicleSpeed", "v", speed, "KMH");
+      } else {
+        add("intensity", "n", std::round(std::max(0.0, d.base * (0.3 + rush) + 5 * noise(rng_))));
+        add("averageVehicleSpeed", "v",
+            round1(std::clamp(45 - 15 * rush + 3 * noise(rng_), 5.0, 70.0)), "KMH");
+      }
+    } else if (d.type == "WasteContainer") {
+      d.base = d.base >= 0.95 ? 0.05 : std::min(1.0, d.base + 0.004 + 0.002 * noise(rng_));
+      add("fillingLevel", "fill", std::round(d.base * 100) / 100);
+    } else if (d.type == "Streetlight") {
+      const bool on = hour < 6 || hour >= 18;
+      add("powerState", "on", on ? "on" : "off");
+      add("illuminanceLevel", "lux", on ? round1(0.8 + 0.05 * noise(rng_)) : 0.0);
+    }
+    if (readings.empty()) continue;
+    if (mqtt_active_ && !d.device_id.empty()) {
+      json payload = json::object();
+      for (auto& r : readings) payload[r.object_id] = std::move(r.value);
+      payload["TimeInstant"] = now;
+      const std::string topic =
+          options_.mqtt_topic_prefix + "/" + options_.mqtt_apikey + "/" + d.device_id + "/attrs";
+      if (mqtt_.publish(topic, payload.dump())) {
+        if (mqtt_down_logged_) core::logInfo("simulator: MQTT publishing again");
+        mqtt_down_logged_ = false;
+        ++mqtt_messages;
+        mqtt_readings += readings.size();
+        continue;
+      }
+      if (!mqtt_down_logged_) {
+        core::logWarn(
+            "simulator: MQTT publish failed, these devices report over HTTP until the "
+            "broker is back");
+        mqtt_down_logged_ = true;
+      }
+      // The values were moved into the payload: rebuild them from it.
+      for (auto& r : readings) r.value = payload[r.object_id];
+    }
+    for (auto& r : readings) {
+      json l = {
+          {"entity", d.id}, {"attr", r.attr}, {"value", std::move(r.value)}, {"observedAt", now}};
+      if (r.unit) l["unitCode"] = r.unit;
+      if (lines == kMaxLinesPerPost) {
+        posts.emplace_back();
+        lines = 0;
+      }
+      posts.back() += l.dump();
+      posts.back() += '\n';
+      ++lines;
+    }
+  }
+  ++step_;
+  size_t accepted = 0;
+  if (mqtt_messages > 0) {
+    const uint64_t acked = mqtt_.waitAcknowledged(std::chrono::seconds(10));
+    accepted += acked >= mqtt_messages ? mqtt_readings : mqtt_readings * acked / mqtt_messages;
+  }
+  for (const auto& body : posts) {
+    if (body.empty()) continue;
+    auto r = postTelemetry(body);
+    if (!r.ok()) return r.error();
+    accepted += *r;
+  }
+  return accepted;
 }
 
 void Simulator::run(const std::atomic<bool>& stop) {

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,14 @@ namespace ioc::storage {
 
 using core::Result;
 using core::Status;
+
+//! How long time series are kept. Coarse rollups (1 h, 1 day) are kept for ever: they are small
+//! and answer the long-range questions.
+struct RetentionPolicy {
+  int64_t raw_days = 0;                                  //!< 0 = keep raw points for ever
+  std::map<std::string, int64_t> raw_days_by_attribute;  //!< expanded name → days (0 = for ever)
+  int64_t minute_rollup_days = 0;                        //!< 0 = for ever
+};
 
 //! Write operations, valid only inside a write job. Every job runs in its own savepoint inside a
 //! group-committed transaction: a failing job rolls back alone, the others still commit.
@@ -47,6 +56,8 @@ class WriteTx {
   //! Inserts or replaces the document (kind, id).
   virtual Status putDocument(const model::StoredDocument& document) = 0;
   virtual Status deleteDocument(const std::string& kind, const std::string& id) = 0;
+  //! Drops raw points and fine rollups older than the policy allows (chunk granularity).
+  virtual Status applyRetention(const RetentionPolicy& policy, int64_t now_ms) = 0;
 };
 
 struct PointQuery {
@@ -56,6 +67,24 @@ struct PointQuery {
   int64_t to_ms = INT64_MAX;    //!< exclusive
   size_t last_n = 0;            //!< 0 = all (oldest first); N = the newest N (still oldest first)
   size_t limit = 100000;
+};
+
+//! Aggregates of one series: per period-aligned bucket (UTC epoch), or one bucket for the whole
+//! range when period_ms is 0.
+struct AggregateQuery {
+  std::string entity_id;
+  std::string attribute;  //!< expanded
+  int64_t from_ms = INT64_MIN;
+  int64_t to_ms = INT64_MAX;
+  int64_t period_ms = 0;
+};
+
+struct AggregateBucket {
+  int64_t start_ms = 0;  //!< bucket start; for period 0, the first point's time
+  int64_t count = 0;
+  double sum = 0;
+  double min = 0;
+  double max = 0;
 };
 
 struct UserFilter {
@@ -108,6 +137,9 @@ class Store {
   //! Every document of one kind, ordered by id.
   virtual Result<std::vector<model::StoredDocument>> listDocuments(const std::string& kind) = 0;
   virtual Result<std::vector<model::Point>> queryPoints(const PointQuery& query) = 0;
+  //! Answers from rollups where the period allows, from raw points at the edges: months of
+  //! minute data aggregate in milliseconds. Buckets in time order, empty ones left out.
+  virtual Result<std::vector<AggregateBucket>> aggregatePoints(const AggregateQuery& query) = 0;
 
   //! Readiness: the store answers a trivial query and its schema is current.
   virtual Status ping() = 0;

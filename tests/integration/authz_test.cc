@@ -35,6 +35,8 @@ const std::map<std::string, Grant> kPolicy = {
     {"keys:manage", {false, {"admin"}, {}}},
     {"audit:read", {false, {"admin"}, {}}},
     {"ingest", {false, {"admin", "operator"}, {"ingest", "integration"}}},
+    {"subscriptions:manage", {false, {"admin", "supervisor", "operator"}, {"integration"}}},
+    {"settings:manage", {false, {"admin"}, {}}},
 };
 
 struct Principal {

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "integration/harness.h"
@@ -401,6 +402,117 @@ TEST_F(Mqtt, ReadingsSentWhileDownArriveAfterRestart) {
   ASSERT_TRUE(send(R"({"t": 30.5})"));
   ASSERT_TRUE(server_->restart());
   ASSERT_TRUE(waitTemperature(30.5)) << entity().dump() << "\n" << server_->stderrText();
+}
+
+//! "simulating 60 devices (N over MQTT) …" → N; -1 when the line is missing.
+int mqttDevicesIn(const std::string& out) {
+  const size_t at = out.find(" over MQTT)");
+  const size_t open = out.rfind('(', at);
+  if (at == std::string::npos || open == std::string::npos) return -1;
+  return std::stoi(out.substr(open + 1, at - open - 1));
+}
+
+// The demo city through the real broker: `cityioc simulate --mqtt` provisions its air-quality,
+// river, streetlight and waste-bin devices over the API and publishes their readings as IoT Agent
+// JSON; they become entities whose values change from tick to tick. The others stay on HTTP.
+TEST_F(Mqtt, SimulatedCityPublishesThroughTheBroker) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(port());
+  auto run = runCli({"simulate", "--url", url, "--key", key_, "--devices", "60", "--interval-ms",
+                     "100", "--ticks", "3", "--mqtt", broker_->url()});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  // 40 air-quality stations (one per ward), 8 river gauges, 2 bins and 3 streetlights.
+  ASSERT_EQ(mqttDevicesIn(run.out), 53) << run.out << run.err;
+  auto devices = get(port(), "/api/v1/devices?limit=1", key_);
+  ASSERT_EQ(devices.status, 200u) << devices.describe();
+  EXPECT_EQ(devices.json()["total"], 53);
+  // Every message of the three ticks is durable (QoS 1: the broker acknowledged each one).
+  ASSERT_TRUE(
+      eventually([&] { return sample(metrics(), "mqtt_messages_committed_total") == 3 * 53; }, 20s))
+      << metrics() << server_->stderrText();
+  std::string m = metrics();
+  for (const char* reason : {"bad_json", "unknown_device", "unknown_attribute", "bad_value"}) {
+    EXPECT_EQ(sample(m, dropped(reason)), 0) << reason;
+  }
+
+  // The river gauges are entities with the MQTT readings (mapped names and units) next to the
+  // location the simulator created over NGSI-LD.
+  auto rivers = get(port(), "/ngsi-ld/v1/entities?type=WaterObserved&limit=100", key_);
+  ASSERT_EQ(rivers.status, 200u) << rivers.describe();
+  json list = rivers.json();
+  ASSERT_TRUE(list.is_array()) << rivers.body;
+  ASSERT_EQ(list.size(), 8u) << rivers.body;
+  for (const auto& e : list) {
+    ASSERT_TRUE(e.contains("height") && e.contains("location")) << e.dump();
+    EXPECT_EQ(e["height"]["unitCode"], "MTR") << e.dump();
+    EXPECT_TRUE(e["height"].contains("observedAt")) << e.dump();
+  }
+  // Values change: the Thuận Hoá station replays the Hanoi series (94.7, 88.7, then the third
+  // hour), and its history holds one point per tick.
+  const std::string station = "urn:ngsi-ld:AirQualityObserved:hue-19789";
+  auto now = get(port(), "/ngsi-ld/v1/entities/" + station, key_);
+  ASSERT_EQ(now.status, 200u) << now.describe();
+  const double third = now.json()["pm25"]["value"].get<double>();
+  auto history = get(port(), "/ngsi-ld/v1/temporal/entities/" + station + "?attrs=pm25", key_);
+  ASSERT_EQ(history.status, 200u) << history.describe();
+  json pm25 = history.json()["pm25"];
+  ASSERT_EQ(pm25.size(), 3u) << history.body;
+  EXPECT_DOUBLE_EQ(pm25[0]["value"].get<double>(), 94.7);
+  EXPECT_DOUBLE_EQ(pm25[1]["value"].get<double>(), 88.7);
+  EXPECT_DOUBLE_EQ(pm25[2]["value"].get<double>(), third);
+  // HTTP devices still report over HTTP (the wastewater monitors are not MQTT devices).
+  auto wq = get(port(), "/ngsi-ld/v1/entities?type=WaterQualityObserved&limit=10", key_);
+  ASSERT_EQ(wq.status, 200u);
+  ASSERT_EQ(wq.json().size(), 5u) << wq.body;
+  EXPECT_TRUE(wq.json()[0].contains("cod")) << wq.body;
+}
+
+TEST_F(Mqtt, SimulatorFallsBackToHttpWithoutABroker) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(port());
+  broker_->stop();
+  auto run = runCli({"simulate", "--url", url, "--key", key_, "--devices", "60", "--interval-ms",
+                     "100", "--ticks", "2", "--mqtt", broker_->url()});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(mqttDevicesIn(run.out), 0) << run.out;
+  EXPECT_NE(run.out.find("tick 2:"), std::string::npos) << run.out;
+  // Logged once, not once per device or tick.
+  const std::string said = "MQTT not used";
+  const size_t first = run.err.find(said);
+  EXPECT_NE(first, std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find(said, first + 1), std::string::npos) << run.err;
+  auto station = get(
+      port(), "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:AirQualityObserved:hue-19789?attrs=pm25",
+      key_);
+  ASSERT_EQ(station.status, 200u) << station.describe();
+  EXPECT_EQ(station.json()["pm25"].size(), 2u) << station.body;
+}
+
+// serve --demo with mqtt.url: the demo city's MQTT devices publish through the server's broker.
+TEST(MqttDemo, DemoCityDevicesPublishOverMqtt) {
+  if (!fs::exists(kMosquitto)) GTEST_SKIP() << kMosquitto << " is not installed";
+  TempDir dir;
+  MosquittoBroker broker(dir.path());
+  ASSERT_TRUE(broker.start());
+  ServerProcess server({"--demo"}, Env{{"CITYIOC_MQTT_URL", broker.url()}});
+  const std::string key = addKey(server.dataDir(), "reader", "read", "46");
+  ASSERT_TRUE(server.start());
+  const std::string station = "/ngsi-ld/v1/entities/urn:ngsi-ld:AirQualityObserved:hue-19789";
+  // Two different readings of the replaying station arrive through MQTT (a tick every 5 s).
+  std::set<double> seen;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = get(server.port(), station, key);
+        if (r.status == 200 && r.json().contains("pm25")) {
+          seen.insert(r.json()["pm25"]["value"].get<double>());
+        }
+        return seen.size() >= 2;
+      },
+      40s))
+      << server.stderrText();
+  const std::string m = get(server.port(), "/metrics").body;
+  EXPECT_GE(sample(m, "mqtt_messages_committed_total"), 2 * 40) << m;  // ≥ 2 ticks of stations
+  EXPECT_NE(server.stderrText().find("MQTT devices publish through the broker"), std::string::npos)
+      << server.stderrText();
+  EXPECT_EQ(server.terminate(), 0) << server.stderrText();
 }
 
 TEST(MqttOff, WithoutAUrlThereIsNoClientButDevicesCanBeProvisioned) {

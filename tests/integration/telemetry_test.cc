@@ -334,7 +334,7 @@ TEST_F(Telemetry, LastNIsTheNewestReadingEvenWithALongHistory) {
   // 100,000 readings, one a second from 2026-01-01T00:00:00Z, in the series of pm25.
   const std::string sql =
       "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 99999) "
-      "INSERT INTO points(series_id, at_ms, value) SELECT s.id, 1767225600000 + i * 1000, 1 "
+      "INSERT INTO points_log(series_id, at_ms, value) SELECT s.id, 1767225600000 + i * 1000, 1 "
       "FROM n, series s WHERE s.entity_id = '" +
       kEntityId + "' AND s.attribute = 'https://uri.etsi.org/ngsi-ld/default-context/pm25'";
   char* err = nullptr;

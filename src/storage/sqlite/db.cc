@@ -27,6 +27,11 @@ Stmt& Stmt::bind(int idx, std::string_view v) {
   return *this;
 }
 
+Stmt& Stmt::bindBlob(int idx, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, idx, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
 Stmt& Stmt::bindNull(int idx) {
   sqlite3_bind_null(stmt_, idx);
   return *this;

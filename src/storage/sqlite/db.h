@@ -23,6 +23,7 @@ class Stmt {
 
   Stmt& bind(int idx, int64_t v);
   Stmt& bind(int idx, std::string_view v);
+  Stmt& bindBlob(int idx, std::string_view bytes);
   Stmt& bindNull(int idx);
   Stmt& bindOpt(int idx, const std::optional<std::string>& v);
   //! SQLITE_ROW → true, SQLITE_DONE → false, anything else → error.
@@ -37,6 +38,11 @@ class Stmt {
     return *this;
   }
   std::string text(int col) const;
+  //! Valid until the next step() or reset().
+  std::string_view blob(int col) const {
+    const void* data = sqlite3_column_blob(stmt_, col);
+    return {static_cast<const char*>(data), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+  }
   bool isNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
  private:
@@ -63,6 +69,26 @@ class Db {
   sqlite3* db_;
   std::unordered_map<const char*, std::unique_ptr<Stmt>> cache_;
 };
+
+//! Runs a prepared query, calling `on_row` for each row until it returns false; the statement is
+//! reset whatever happens, so it can be reused from the cache.
+template <typename Bind, typename OnRow>
+core::Status forEachRow(Db& db, const char* sql, Bind bind, OnRow on_row) {
+  auto stmt = db.prepare(sql);
+  if (!stmt.ok()) return stmt.error();
+  Stmt& s = **stmt;
+  bind(s);
+  while (true) {
+    auto row = s.step();
+    if (!row.ok()) {
+      s.reset();
+      return row.error();
+    }
+    if (!*row || !on_row(s)) break;
+  }
+  s.reset();
+  return core::Status::success();
+}
 
 //! Store errors never carry SQL text or paths to clients; the detail is logged here instead.
 core::Error storeError(sqlite3* db, const char* what);

@@ -109,6 +109,31 @@ CREATE TABLE documents(
   updated_at_ms INTEGER NOT NULL,
   PRIMARY KEY(kind, id)) WITHOUT ROWID;
 )sql"},
+    {6, "append-friendly time series: log, chunks, rollups", R"sql(
+CREATE TABLE points_log(
+  series_id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  value REAL NOT NULL);
+INSERT INTO points_log(series_id, at_ms, value)
+  SELECT series_id, at_ms, value FROM points ORDER BY rowid;
+DROP TABLE points;
+CREATE TABLE chunks(
+  series_id INTEGER NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  data BLOB NOT NULL);
+CREATE INDEX chunks_by_series_end ON chunks(series_id, end_ms);
+CREATE TABLE rollups(
+  series_id INTEGER NOT NULL,
+  period_ms INTEGER NOT NULL,
+  bucket_ms INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  sum REAL NOT NULL,
+  min REAL NOT NULL,
+  max REAL NOT NULL,
+  PRIMARY KEY(series_id, period_ms, bucket_ms)) WITHOUT ROWID;
+)sql"},
 };
 
 core::Status ensureMigrationTable(Db& db) {

@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "storage/sqlite/migrations.h"
+#include "storage/sqlite/series_store.h"
 
 namespace ioc::storage::sqlite {
 
@@ -62,25 +63,6 @@ AuditEntry auditFromRow(const Stmt& s) {
 }
 
 //! Runs a prepared query and collects every row through `map`.
-//! Runs a prepared query, calling `on_row` for each row until it returns false.
-template <typename Bind, typename OnRow>
-Status forEachRow(Db& db, const char* sql, Bind bind, OnRow on_row) {
-  auto stmt = db.prepare(sql);
-  if (!stmt.ok()) return stmt.error();
-  Stmt& s = **stmt;
-  bind(s);
-  while (true) {
-    auto row = s.step();
-    if (!row.ok()) {
-      s.reset();
-      return row.error();
-    }
-    if (!*row || !on_row(s)) break;
-  }
-  s.reset();
-  return Status::success();
-}
-
 template <typename T, typename Bind, typename Map>
 Result<std::vector<T>> queryAll(Db& db, const char* sql, Bind bind, Map map) {
   std::vector<T> out;
@@ -103,10 +85,9 @@ Result<std::optional<T>> queryOne(Db& db, const char* sql, Bind bind, Map map) {
 //! WriteTx over the writer connection; lives for one batch.
 class SqliteWriteTx final : public WriteTx {
  public:
-  //! `series` caches (entity, attribute) → series id across batches; writer thread only. A
-  //! failed batch may leave ids of rolled-back rows in it, so the cache is cleared on failure.
-  SqliteWriteTx(Db& db, std::unordered_map<std::string, int64_t>& series)
-      : db_(db), series_(series) {}
+  //! Time-series changes are staged in `staged` and reach the series tail only on commit.
+  SqliteWriteTx(Db& db, SeriesStore& series, StagedSeries& staged)
+      : db_(db), series_(series), staged_(staged) {}
 
   Result<int64_t> insertUser(const User& u) override {
     auto st = db_.prepare(
@@ -276,29 +257,15 @@ class SqliteWriteTx final : public WriteTx {
   }
 
   Status appendPoints(const std::vector<model::Point>& points) override {
-    auto ins = db_.prepare("INSERT INTO points(series_id, at_ms, value) VALUES(?1, ?2, ?3)");
-    if (!ins.ok()) return ins.error();
-    for (const auto& p : points) {
-      auto id = seriesId(p.entity_id, p.attribute);
-      if (!id.ok()) return id.error();
-      if (auto s = (*ins)->bind(1, *id).bind(2, p.at_ms).bind(3, p.value).run(); !s.ok()) return s;
-    }
-    return Status::success();
+    return series_.append(db_, points, staged_);
   }
 
   Status deleteSeries(const std::string& entity_id) override {
-    auto points = db_.prepare(
-        "DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE entity_id=?1)");
-    if (!points.ok()) return points.error();
-    if (auto s = (*points)->bind(1, entity_id).run(); !s.ok()) return s;
-    auto series = db_.prepare("DELETE FROM series WHERE entity_id=?1");
-    if (!series.ok()) return series.error();
-    if (auto s = (*series)->bind(1, entity_id).run(); !s.ok()) return s;
-    const std::string prefix = entity_id + '\x1f';
-    for (auto it = series_.begin(); it != series_.end();) {
-      it = it->first.rfind(prefix, 0) == 0 ? series_.erase(it) : std::next(it);
-    }
-    return Status::success();
+    return series_.removeEntity(db_, entity_id, staged_);
+  }
+
+  Status applyRetention(const RetentionPolicy& policy, int64_t now_ms) override {
+    return series_.applyRetention(db_, policy, now_ms);
   }
 
   Status upsertContext(const model::HostedContext& c) override {
@@ -329,30 +296,9 @@ class SqliteWriteTx final : public WriteTx {
   }
 
  private:
-  Result<int64_t> seriesId(const std::string& entity, const std::string& attr) {
-    std::string key = entity;
-    key += '\x1f';
-    key += attr;
-    if (auto it = series_.find(key); it != series_.end()) return it->second;
-    auto find = db_.prepare("SELECT id FROM series WHERE entity_id=?1 AND attribute=?2");
-    if (!find.ok()) return find.error();
-    (*find)->bind(1, entity).bind(2, attr);
-    auto row = (*find)->step();
-    int64_t id = row.ok() && *row ? (*find)->int64(0) : 0;
-    (*find)->reset();
-    if (!row.ok()) return row.error();
-    if (id == 0) {
-      auto ins = db_.prepare("INSERT INTO series(entity_id, attribute) VALUES(?1, ?2)");
-      if (!ins.ok()) return ins.error();
-      if (auto s = (*ins)->bind(1, entity).bind(2, attr).run(); !s.ok()) return s.error();
-      id = db_.lastInsertId();
-    }
-    series_[key] = id;
-    return id;
-  }
-
   Db& db_;
-  std::unordered_map<std::string, int64_t>& series_;
+  SeriesStore& series_;
+  StagedSeries& staged_;
 };
 
 }  // namespace
@@ -376,11 +322,15 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteOptions options) {
   auto db = Db::open(options.path, options.busy_timeout_ms);
   if (!db.ok()) return db.error();
   if (auto s = migrate(**db); !s.ok()) return s.error();
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(options), std::move(*db)));
+  auto series = std::make_unique<SeriesStore>(options.series);
+  if (auto s = series->loadTail(**db); !s.ok()) return s.error();
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(options), std::move(*db), std::move(series)));
 }
 
-SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer)
-    : options_(std::move(options)), writer_db_(std::move(writer)) {
+SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer,
+                         std::unique_ptr<SeriesStore> series)
+    : options_(std::move(options)), writer_db_(std::move(writer)), series_(std::move(series)) {
   writer_ = std::thread([this] { writerLoop(); });
 }
 
@@ -390,7 +340,8 @@ SqliteStore::~SqliteStore() {
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  writer_.join();  // the loop drains the queue before it exits: nothing submitted is dropped
+  writer_.join();   // the loop drains the queue before it exits: nothing submitted is dropped
+  compactSeries();  // a clean stop leaves no log to replay
   (void)writer_db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
@@ -411,11 +362,28 @@ size_t SqliteStore::writeQueueDepth() const {
   return queue_.size();
 }
 
+void SqliteStore::compactSeries() {
+  if (auto s = series_->compact(*writer_db_); !s.ok()) {
+    core::logWarn("time-series compaction failed; the points stay in the log",
+                  {{"error", s.error().message}});
+  }
+}
+
 void SqliteStore::writerLoop() {
   std::unique_lock lock(queue_mu_);
   while (true) {
-    queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping and drained
+    // Compaction runs between batches, so a flush() after a write also waits for it.
+    if (series_->compactionDue()) {
+      lock.unlock();
+      compactSeries();
+      lock.lock();
+    }
+    queue_cv_.wait_for(lock, options_.series.compact_interval,
+                       [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) {
+      if (stopping_) return;  // drained
+      continue;
+    }
     std::deque<Pending> batch;
     while (!queue_.empty() && batch.size() < options_.max_batch) {
       batch.push_back(std::move(queue_.front()));
@@ -430,9 +398,11 @@ void SqliteStore::writerLoop() {
 void SqliteStore::commitBatch(std::deque<Pending>& batch) {
   auto start = std::chrono::steady_clock::now();
   std::vector<Status> results(batch.size());
+  StagedSeries batch_series;  // what committed jobs added to or removed from time series
   Status begun = writer_db_->exec("BEGIN IMMEDIATE");
   if (begun.ok()) {
-    SqliteWriteTx tx(*writer_db_, series_cache_);
+    StagedSeries job_series;
+    SqliteWriteTx tx(*writer_db_, *series_, job_series);
     for (size_t i = 0; i < batch.size(); ++i) {
       // A savepoint per job: one bad job rolls back alone and the rest of the batch commits.
       if (auto s = writer_db_->exec("SAVEPOINT job"); !s.ok()) {
@@ -446,18 +416,27 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
         begun = core::makeError(core::Errc::kUnavailable, "store write failed");
         break;
       }
-      if (!results[i].ok()) (void)writer_db_->exec("ROLLBACK TO job");
+      if (!results[i].ok()) {
+        (void)writer_db_->exec("ROLLBACK TO job");
+        job_series.clear();
+      } else {
+        batch_series.takeFrom(job_series);
+      }
       (void)writer_db_->exec("RELEASE job");
     }
+    bool durable = false;
     if (!begun.ok()) {
       for (auto& r : results) r = begun;
     } else if (Status committed = writer_db_->exec("COMMIT"); !committed.ok()) {
       (void)writer_db_->exec("ROLLBACK");
       for (auto& r : results) r = committed;
+    } else {
+      durable = true;
     }
-    bool any_failed = !begun.ok();
+    bool any_failed = !durable;
     for (const auto& r : results) any_failed = any_failed || !r.ok();
-    if (any_failed) series_cache_.clear();  // ids of rolled-back series rows may be in it
+    if (any_failed) series_->rolledBack();  // ids of rolled-back series rows may be cached
+    if (durable) series_->committed(batch_series);
   } else {
     for (auto& r : results) r = begun;
   }
@@ -656,31 +635,13 @@ Result<std::vector<model::HostedContext>> SqliteStore::listContexts() {
 Result<std::vector<model::Point>> SqliteStore::queryPoints(const PointQuery& q) {
   auto lease = borrowReader();
   if (!lease.ok()) return lease.error();
-  // Newest-first when lastN is asked, then reversed so callers always get time order.
-  const bool newest = q.last_n > 0;
-  const int64_t limit = static_cast<int64_t>(newest ? std::min(q.last_n, q.limit) : q.limit);
-  const char* sql =
-      newest ? "SELECT s.entity_id, s.attribute, p.at_ms, p.value FROM series s JOIN points p ON "
-               "p.series_id = s.id WHERE s.entity_id=?1 AND (?2 = '' OR s.attribute=?2) AND "
-               "p.at_ms >= ?3 AND p.at_ms < ?4 ORDER BY p.at_ms DESC LIMIT ?5"
-             : "SELECT s.entity_id, s.attribute, p.at_ms, p.value FROM series s JOIN points p ON "
-               "p.series_id = s.id WHERE s.entity_id=?1 AND (?2 = '' OR s.attribute=?2) AND "
-               "p.at_ms >= ?3 AND p.at_ms < ?4 ORDER BY p.at_ms LIMIT ?5";
-  auto out = queryAll<model::Point>(
-      **lease, sql,
-      [&](Stmt& st) {
-        st.bind(1, q.entity_id)
-            .bind(2, q.attribute)
-            .bind(3, q.from_ms)
-            .bind(4, q.to_ms)
-            .bind(5, limit);
-      },
-      [](const Stmt& row) {
-        return model::Point{row.text(0), row.text(1), row.int64(2), row.real(3)};
-      });
-  if (!out.ok()) return out.error();
-  if (newest) std::reverse(out->begin(), out->end());
-  return out;
+  return series_->query(**lease, q);
+}
+
+Result<std::vector<AggregateBucket>> SqliteStore::aggregatePoints(const AggregateQuery& q) {
+  auto lease = borrowReader();
+  if (!lease.ok()) return lease.error();
+  return series_->aggregate(**lease, q);
 }
 
 Status SqliteStore::ping() {

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "storage/sqlite/db.h"
+#include "storage/sqlite/series_store.h"
 #include "storage/store.h"
 
 namespace ioc::storage::sqlite {
@@ -20,6 +21,7 @@ struct SqliteOptions {
   size_t max_batch = 512;  //!< jobs per group commit
   //! Observes each commit: batch size and seconds spent (for metrics). Runs on the writer thread.
   std::function<void(size_t, double)> on_commit;
+  SeriesOptions series;
 };
 
 class SqliteStore final : public Store {
@@ -44,6 +46,7 @@ class SqliteStore final : public Store {
   Result<std::vector<model::HostedContext>> listContexts() override;
   Result<std::vector<model::StoredDocument>> listDocuments(const std::string& kind) override;
   Result<std::vector<model::Point>> queryPoints(const PointQuery& query) override;
+  Result<std::vector<AggregateBucket>> aggregatePoints(const AggregateQuery& query) override;
   Status ping() override;
   int schemaVersion() override;
   size_t writeQueueDepth() const override;
@@ -55,7 +58,9 @@ class SqliteStore final : public Store {
   };
   class ReadLease;
 
-  explicit SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer);
+  SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer,
+              std::unique_ptr<SeriesStore> series);
+  void compactSeries();
   void writerLoop();
   void commitBatch(std::deque<Pending>& batch);
   Result<ReadLease> borrowReader();
@@ -69,7 +74,7 @@ class SqliteStore final : public Store {
   bool stopping_ = false;
   std::thread writer_;
 
-  std::unordered_map<std::string, int64_t> series_cache_;  //!< writer thread only
+  std::unique_ptr<SeriesStore> series_;
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Db>> idle_readers_;
 };

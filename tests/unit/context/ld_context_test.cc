@@ -3,9 +3,17 @@
 #include "context/ld_context.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
 #include <string>
+#include <thread>
+
+#include "storage/sqlite/sqlite_store.h"
 
 namespace ioc::context {
 namespace {
@@ -179,7 +187,8 @@ TEST(ContextRegistry, FetcherIsUsedOnceAndCached) {
   EXPECT_EQ(calls.load(), 1) << "a fetched document is cached";
   auto listed = reg.list();
   ASSERT_EQ(listed.size(), 1u);
-  EXPECT_TRUE(listed[0].cached);
+  EXPECT_TRUE(listed[0].cached());
+  EXPECT_EQ(listed[0].kind, ContextKind::kCached);
   EXPECT_EQ(listed[0].url, "https://ok.example/c.jsonld");
 
   auto bad = reg.resolve(json("https://bad.example/c.jsonld"));
@@ -290,7 +299,8 @@ TEST(ContextRegistry, HostListGetRemove) {
   EXPECT_FALSE(h->id.empty());
   EXPECT_EQ(h->url, "http://ioc.local:8080/ngsi-ld/v1/jsonldContexts/" + h->id);
   EXPECT_EQ(h->created_at_ms, 1234);
-  EXPECT_FALSE(h->cached);
+  EXPECT_FALSE(h->cached());
+  EXPECT_EQ(h->kind, ContextKind::kHosted);
   auto h2 = reg.host(
       {{"@context", json::array({std::string(kCoreContextUrl), {{"x", "https://e.org/x"}}})}},
       "http://ioc.local:8080", 1235);
@@ -328,6 +338,180 @@ TEST(ContextRegistry, HostRejectsInvalidDocuments) {
     EXPECT_FALSE(h.ok()) << bad.dump();
   }
   EXPECT_TRUE(reg.list().empty()) << "an invalid document was stored";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Remote contexts: fetched once, nested URLs, limits, persistence, reload, preloading
+
+//! A fake web of context documents; counts the downloads of each URL.
+struct FakeWeb {
+  std::map<std::string, std::string> pages;
+  std::map<std::string, int> calls;
+  std::mutex mu;
+  ContextFetcher fetcher() {
+    return [this](const std::string& url) -> core::Result<std::string> {
+      std::lock_guard lock(mu);
+      ++calls[url];
+      auto it = pages.find(url);
+      if (it == pages.end()) return core::makeError(Errc::kUnavailable, "HTTP 404 from " + url);
+      return it->second;
+    };
+  }
+};
+
+TEST(RemoteContext, NestedUrlsAreFetchedRecursivelyOnce) {
+  FakeWeb web;
+  web.pages["https://a.example/top.jsonld"] =
+      R"({"@context": ["https://a.example/base.jsonld", {"speed": "ex:speed"}]})";
+  web.pages["https://a.example/base.jsonld"] = R"({"@context": {"ex": "https://example.org/"}})";
+  ContextRegistry reg(web.fetcher());
+  EXPECT_TRUE(reg.needsFetch(json("https://a.example/top.jsonld")));
+  auto r = reg.resolve(json("https://a.example/top.jsonld"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)->expand("speed"), "https://example.org/speed");
+  EXPECT_FALSE(reg.needsFetch(json("https://a.example/top.jsonld")));
+  EXPECT_FALSE(reg.linkNeedsFetch(link("https://a.example/top.jsonld")));
+  EXPECT_TRUE(reg.linkNeedsFetch(link("https://a.example/other.jsonld")));
+  ASSERT_TRUE(reg.resolve(json("https://a.example/top.jsonld")).ok());
+  EXPECT_EQ(web.calls["https://a.example/top.jsonld"], 1);
+  EXPECT_EQ(web.calls["https://a.example/base.jsonld"], 1);
+  EXPECT_EQ(reg.list().size(), 2u);
+  // A JSON document that is not a context is InvalidContext (400), not cached.
+  web.pages["https://a.example/not-context.json"] = R"({"hello": 1})";
+  auto bad = reg.resolve(json("https://a.example/not-context.json"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, Errc::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("InvalidContext"), std::string::npos);
+  EXPECT_EQ(reg.list().size(), 2u);
+  // Without a fetcher nothing needs (or gets) a download.
+  ContextRegistry offline;
+  EXPECT_FALSE(offline.needsFetch(json("https://a.example/top.jsonld")));
+}
+
+TEST(RemoteContext, ConcurrentFirstUsesShareOneDownload) {
+  FakeWeb web;
+  web.pages["https://a.example/c.jsonld"] = R"({"@context": {"t": "https://e.org/t"}})";
+  ContextRegistry reg(web.fetcher());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      if (reg.resolve(json("https://a.example/c.jsonld")).ok()) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+  EXPECT_EQ(web.calls["https://a.example/c.jsonld"], 1);
+}
+
+TEST(RemoteContext, CachedCopySurvivesARestartWithoutAnotherDownload) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("ioc-ctx-" + std::to_string(::getpid()) + "-" +
+                    testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string url = "https://a.example/durable.jsonld";
+  FakeWeb web;
+  web.pages[url] = R"({"@context": {"pm25": "https://e.org/pm25"}})";
+  {
+    storage::sqlite::SqliteOptions o;
+    o.path = (dir / "db").string();
+    auto store = storage::sqlite::SqliteStore::open(o);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    ContextRegistry reg(web.fetcher(), store->get());
+    ASSERT_TRUE(reg.load().ok());
+    ASSERT_TRUE(reg.resolve(json(url)).ok());
+    (*store)->flush();
+  }
+  storage::sqlite::SqliteOptions o;
+  o.path = (dir / "db").string();
+  auto store = storage::sqlite::SqliteStore::open(o);
+  ASSERT_TRUE(store.ok());
+  ContextRegistry reg(web.fetcher(), store->get());
+  ASSERT_TRUE(reg.load().ok());
+  auto r = reg.resolve(json(url));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)->expand("pm25"), "https://e.org/pm25");
+  EXPECT_EQ(web.calls[url], 1) << "a restart downloaded the cached context again";
+  auto got = reg.get(url);
+  ASSERT_TRUE(got.has_value()) << "a Cached context is found by its URL";
+  EXPECT_EQ(got->kind, ContextKind::kCached);
+
+  // reload=true: a new download replaces the copy; removing forgets it durably.
+  web.pages[url] = R"({"@context": {"pm25": "https://e.org/v2/pm25"}})";
+  auto reloaded = reg.reload(url);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.error().message;
+  EXPECT_EQ(web.calls[url], 2);
+  EXPECT_EQ((*reg.resolve(json(url)))->expand("pm25"), "https://e.org/v2/pm25");
+  web.pages.erase(url);
+  auto failed = reg.reload(url);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, Errc::kUnavailable);
+  EXPECT_TRUE(reg.get(url).has_value()) << "a failed reload keeps the old copy";
+  EXPECT_TRUE(reg.remove(url));
+  (*store)->flush();
+  ContextRegistry again(ContextFetcher{}, store->get());
+  ASSERT_TRUE(again.load().ok());
+  EXPECT_FALSE(again.get(url).has_value());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RemoteContext, ReloadIsOnlyForCachedContexts) {
+  FakeWeb web;
+  ContextRegistry reg(web.fetcher());
+  auto h = reg.host({{"@context", {{"a", "https://e.org/a"}}}}, "http://ioc.local", 1);
+  ASSERT_TRUE(h.ok());
+  auto r = reg.reload(h->id);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(reg.reload("nope").error().code, Errc::kNotFound);
+}
+
+TEST(RemoteContext, PreloadDirectoryMapsUrlsToFiles) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ioc-preload-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "city.jsonld") << R"({"@context": {"level": "https://city.example/level"}})";
+  std::ofstream(dir / "manifest.json") << R"({"https://city.example/ctx.jsonld": "city.jsonld",
+             "https://mirror.example/ctx.jsonld": "city.jsonld"})";
+  FakeWeb web;
+  ContextRegistry reg(web.fetcher());
+  auto n = reg.preloadDirectory(dir.string(), "preloaded");
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 2u);
+  for (const char* url : {"https://city.example/ctx.jsonld", "https://mirror.example/ctx.jsonld"}) {
+    auto r = reg.resolve(json(url));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ((*r)->expand("level"), "https://city.example/level");
+  }
+  EXPECT_TRUE(web.calls.empty()) << "preloaded contexts need no download";
+  EXPECT_EQ(reg.get("https://city.example/ctx.jsonld")->origin, "preloaded");
+  // A manifest naming a file outside the directory, or a non-context file, is refused.
+  std::ofstream(dir / "manifest.json") << R"({"https://x.example/c": "../etc/passwd"})";
+  EXPECT_FALSE(reg.preloadDirectory(dir.string(), "preloaded").ok());
+  std::ofstream(dir / "bad.jsonld") << R"([1, 2])";
+  std::ofstream(dir / "manifest.json") << R"({"https://x.example/c": "bad.jsonld"})";
+  EXPECT_FALSE(reg.preloadDirectory(dir.string(), "preloaded").ok());
+  EXPECT_FALSE(reg.preloadDirectory((dir / "missing").string(), "preloaded").ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RemoteContext, ShippedSmartDataModelContextsResolveOffline) {
+  ContextRegistry reg;
+  auto n = reg.preloadDirectory(std::string(IOC_SOURCE_DIR) + "/data/contexts", "builtin");
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  auto r = reg.resolveLink(
+      link("https://smart-data-models.github.io/dataModel.Environment/context.jsonld"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)->expand("pm25"), "https://smartdatamodels.org/dataModel.Environment/pm25");
+  EXPECT_EQ((*r)->expand("location"), kNs + "location");
+  EXPECT_EQ((*r)->compact("https://smartdatamodels.org/dataModel.Environment/pm25"), "pm25");
+  auto raw = reg.resolve(
+      json("https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/"
+           "context.jsonld"));
+  ASSERT_TRUE(raw.ok()) << raw.error().message;
+  EXPECT_EQ((*raw)->expand("no2"), "https://smartdatamodels.org/dataModel.Environment/no2");
 }
 
 }  // namespace

@@ -122,11 +122,12 @@ TEST(Batcher, InFlightIsBoundedAndProducersWait) {
     ASSERT_TRUE(fake.waitFor(static_cast<size_t>(i + 1)));
   }
   EXPECT_EQ(b.inFlight(), 2u);
-  // The batcher thread takes {10, 11} and waits for a slot; {12, 13} fill the next batch.
-  for (int i = 10; i < 14; ++i) b.add("46", obs(i));
+  // The batcher thread takes {10, 11} and waits for a slot; {12, 13} fill the next batch, so 14
+  // must wait. All five go from another thread: if the batcher thread is slow to take {10, 11},
+  // 12 waits too, and this thread must stay free to complete the calls.
   std::atomic<bool> added{false};
   std::thread producer([&] {
-    b.add("46", obs(14));
+    for (int i = 10; i < 15; ++i) b.add("46", obs(i));
     added = true;
   });
   std::this_thread::sleep_for(100ms);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "obs/metrics.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -93,9 +94,10 @@ class Ingest : public testing::Test {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
-  void make(std::string url = "mqtt://127.0.0.1:1") {
+  void make(std::string url = "mqtt://127.0.0.1:1", int subscribers = 1) {
     auto o = mqttOptions(url, "unit-test", 1, "");
     ASSERT_TRUE(o.ok());
+    o->subscribers = subscribers;
     o->batching.linger = 1ms;
     ingest_ = std::make_unique<MqttIngest>(
         *o, *registry_,
@@ -151,6 +153,28 @@ TEST_F(Ingest, StopDoesNotWaitOutTheBackoff) {
   ingest_->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
   ingest_->stop();  // idempotent
+}
+
+TEST_F(Ingest, SeveralSubscribersShareTheSubscription) {
+  make("mqtt://127.0.0.1:1", 1);
+  EXPECT_EQ(ingest_->subscription(), "/+/+/attrs");
+  make("mqtt://127.0.0.1:1", 3);
+  EXPECT_EQ(ingest_->subscription(), "$share/unit-test//+/+/attrs");
+  // Every client retries on its own; stop() ends them all at once.
+  ASSERT_TRUE(ingest_->start().ok());
+  EXPECT_FALSE(ingest_->connected());
+  auto start = std::chrono::steady_clock::now();
+  ingest_->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  // Messages from any client thread go through the same path.
+  make("mqtt://127.0.0.1:1", 2);
+  std::thread a([&] { ingest_->handleMessage("/KEY/dev1/attrs", R"({"t": 1})"); });
+  std::thread b([&] { ingest_->handleMessage("/KEY/dev1/attrs", R"({"t": 2})"); });
+  a.join();
+  b.join();
+  ingest_->stop();
+  std::lock_guard lock(mu_);
+  EXPECT_EQ(received_.size(), 2u);
 }
 
 }  // namespace

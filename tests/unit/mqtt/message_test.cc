@@ -174,5 +174,59 @@ TEST(Payload, DropReasonNames) {
                                           "unknown_attribute", "bad_value", "ingest_failed"}));
 }
 
+// mapPayload takes a DOM-free fast path for flat payloads; whatever it answers must be what the
+// generic path answers, to the byte.
+TEST(Payload, FastPathAnswersLikeTheGenericPath) {
+  auto d = sensor();
+  const std::vector<std::string> payloads = {
+      R"({"t": 21.5, "h": 60})",
+      R"({"t": -3, "h": 0, "s": "ok"})",
+      R"({"t": 1e3, "s": true, "h": false})",
+      R"({"t": 0.1, "h": -0.0, "s": -9223372036854775808})",
+      R"({"t": 18446744073709551615})",
+      R"({"t": 123456789012345678901234567890})",
+      R"({"s": "Hu\u1ebf \"quoted\" \\ }{ ]["})",
+      "{\"s\": \"Hu\xe1\xba\xbf\"}",
+      R"({"t": 21.5, "TimeInstant": "2026-03-01T07:30:00+07:00"})",
+      R"({"TimeInstant": "2026-03-01T07:30:00.5Z", "h": 1})",
+      R"({"TimeInstant": "2026-03-01T07:30:00Z"})",
+      R"({"TimeInstant": "yesterday", "t": 1})",
+      R"({"TimeInstant": 5, "t": 1})",
+      R"({"t": 1, "t": 2})",
+      " \n{\"t\": 5}\t\r\n ",
+      R"({"t": 1} x)",
+      R"({"t":5}{"t":6})",
+      R"({"t": 1,})",
+      R"({"t" 1})",
+      R"({"t": 01})",
+      R"({"t": tru})",
+      R"({"zz": 1, "t": 2})",
+      R"({"t": null, "h": 3})",
+      R"({"t": [1, 2]})",
+      R"({"t": {"v": 1}})",
+      "{\"s\": \"\xff\"}",
+      "{\"\xff\": 1}",
+      R"({})",
+      R"({"s": "}"})",
+      R"([1])",
+      "",
+      "   ",
+      R"("just a string")",
+  };
+  for (const auto& p : payloads) {
+    Mapped fast = mapPayload(*d, p, kNow);
+    Mapped generic = mapPayloadGeneric(*d, p, kNow);
+    EXPECT_EQ(fast.rejected, generic.rejected) << p;
+    EXPECT_EQ(fast.partial, generic.partial) << p;
+    EXPECT_EQ(fast.observation.entity_id, generic.observation.entity_id) << p;
+    EXPECT_EQ(fast.observation.attrs.dump(), generic.observation.attrs.dump()) << p;
+    // Not just equal text: the same JSON types (an unsigned 60 is not a signed 60).
+    EXPECT_EQ(fast.observation.attrs, generic.observation.attrs) << p;
+    for (const auto& [name, inst] : fast.observation.attrs.items()) {
+      EXPECT_EQ(inst["value"].type(), generic.observation.attrs[name]["value"].type()) << p;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ioc::mqtt

@@ -1,0 +1,33 @@
+#pragma once
+// One-shot HTTP(S) GET of a small document (JSON-LD @contexts) with a hard deadline and a size
+// limit. Blocking: call it from worker threads or the CLI, never from an I/O thread.
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "core/result.h"
+
+namespace ioc::net {
+
+struct FetchOptions {
+  std::chrono::milliseconds timeout{5000};  //!< for the whole fetch, redirects included
+  size_t max_bytes = 1024 * 1024;           //!< body limit
+  int max_redirects = 3;
+  std::string accept = "application/ld+json, application/json;q=0.9, */*;q=0.1";
+};
+
+struct ParsedUrl {
+  bool tls = false;
+  std::string host;  //!< without brackets for IPv6
+  std::string port;
+  std::string target;  //!< path and query, at least "/"
+};
+//! http:// and https:// URLs only; kInvalidArgument otherwise.
+core::Result<ParsedUrl> parseHttpUrl(const std::string& url);
+
+//! The body of a 2xx answer, following up to max_redirects redirects. Errors are kUnavailable
+//! (unreachable, timeout, non-2xx status, TLS failure, body above max_bytes) or kInvalidArgument
+//! (not an http/https URL).
+core::Result<std::string> fetchUrl(const std::string& url, const FetchOptions& options);
+
+}  // namespace ioc::net
