@@ -49,7 +49,14 @@ end
 LUA
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "== batch upsert: 1,000 entities × 5 attributes per request, $conns connections, ${secs}s"
+# IOC_BENCH_PERF=FILE records a CPU profile of the server during the batch phase.
+perf_pid=
+if [ -n "${IOC_BENCH_PERF:-}" ]; then
+  perf record -g -o "$IOC_BENCH_PERF" -p "$pid" -- sleep "$secs" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$data/post.lua" "http://127.0.0.1:$port/ngsi-ld/v1/entityOperations/upsert?options=update" | tee "$data/upsert.txt"
+[ -z "$perf_pid" ] || wait "$perf_pid"
 rps=$(awk '/Requests\/sec/{print $2}' "$data/upsert.txt")
 echo "attribute updates/s: $(python3 -c "print(int(float('$rps') * 5000))")"
 echo "== PATCH …/attrs, one entity per request, $pconns connections, ${secs}s"

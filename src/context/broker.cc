@@ -89,7 +89,7 @@ core::Status Broker::load() {
       return true;
     }
     auto ptr = std::make_shared<const Entity>(std::move(*e));
-    for (const auto& t : ptr->types()) by_type_[t].insert(ptr->id);
+    for (const auto& t : ptr->types()) by_type_[t][ptr->id] = ptr;
     entities_[ptr->id] = std::move(ptr);
     return true;
   });
@@ -124,7 +124,7 @@ void Broker::publish(const std::string& id, EntityPtr next) {
     if (it != entities_.end()) entities_.erase(it);
     return;
   }
-  for (const auto& t : next->types()) by_type_[t].insert(id);
+  for (const auto& t : next->types()) by_type_[t][id] = next;
   entities_[id] = std::move(next);
 }
 
@@ -574,8 +574,19 @@ QueryPage Broker::query(const EntityQuery& q, const Visibility& who) const {
   }
   QueryPage page;
   std::shared_lock lock(mu_);
+  // Entities share a handful of unit codes: remember the last answer instead of walking the
+  // unit hierarchy once per entity.
+  const std::string* last_unit = nullptr;
+  bool last_visible = false;
+  auto seen = [&](const Entity& e) {
+    if (!last_unit || *last_unit != e.unit_code) {
+      last_unit = &e.unit_code;
+      last_visible = visible(e, who);
+    }
+    return last_visible;
+  };
   auto consider = [&](const EntityPtr& e) {
-    if (!visible(*e, who) || !matchesQuery(*e, q)) return;
+    if (!seen(*e) || !matchesQuery(*e, q)) return;
     if (pattern && !ngsild::safePatternMatches(*pattern, e->id)) return;
     if (page.total++ >= q.offset && page.items.size() < q.limit) page.items.push_back(e);
   };
@@ -583,13 +594,22 @@ QueryPage Broker::query(const EntityQuery& q, const Visibility& who) const {
     for (const auto& [id, e] : entities_) consider(e);
     return page;
   }
-  // By type: walk the ids of the requested types in id order, without duplicates.
-  std::set<std::string> ids;
+  // By type: walk the entities of the requested types in id order, without duplicates. One type
+  // (the usual case) is walked in place; several are merged.
+  if (q.types.size() == 1) {
+    auto it = by_type_.find(q.types[0]);
+    if (it != by_type_.end()) {
+      for (const auto& [id, e] : it->second) consider(e);
+    }
+    return page;
+  }
+  std::map<std::string_view, EntityPtr> merged;
   for (const auto& t : q.types) {
     auto it = by_type_.find(t);
-    if (it != by_type_.end()) ids.insert(it->second.begin(), it->second.end());
+    if (it == by_type_.end()) continue;
+    for (const auto& [id, e] : it->second) merged.emplace(id, e);
   }
-  for (const auto& id : ids) consider(entities_.at(id));
+  for (const auto& [id, e] : merged) consider(e);
   return page;
 }
 
@@ -598,7 +618,7 @@ std::vector<std::string> Broker::types(const Visibility& who) const {
   std::vector<std::string> out;
   for (const auto& [type, ids] : by_type_) {
     if (std::any_of(ids.begin(), ids.end(),
-                    [&](const std::string& id) { return visible(*entities_.at(id), who); })) {
+                    [&](const auto& entry) { return visible(*entry.second, who); })) {
       out.push_back(type);
     }
   }
@@ -646,8 +666,8 @@ std::vector<TypeStats> Broker::typeStats(const Visibility& who) const {
   std::vector<TypeStats> out;
   for (const auto& [type, ids] : by_type_) {
     TypeStats t{type, 0, {}};
-    for (const auto& id : ids) {
-      const Entity& e = *entities_.at(id);
+    for (const auto& [id, ptr] : ids) {
+      const Entity& e = *ptr;
       if (!visible(e, who)) continue;
       ++t.entity_count;
       forEachInstance(e.doc, [&](const std::string& name, const nlohmann::json& instance) {
@@ -664,8 +684,8 @@ std::optional<TypeStats> Broker::typeInfo(const std::string& type, const Visibil
   auto it = by_type_.find(type);
   if (it == by_type_.end()) return std::nullopt;
   TypeStats t{type, 0, {}};
-  for (const auto& id : it->second) {
-    const Entity& e = *entities_.at(id);
+  for (const auto& [id, ptr] : it->second) {
+    const Entity& e = *ptr;
     if (!visible(e, who)) continue;
     ++t.entity_count;
     forEachInstance(e.doc, [&](const std::string& name, const nlohmann::json& instance) {

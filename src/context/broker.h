@@ -78,9 +78,9 @@ struct TypeStats {
 //! What the entities visible to a caller say about one attribute name (GET /attributes…).
 struct AttributeStats {
   std::string name;
-  size_t instance_count = 0;                //!< attribute instances (datasetIds count apart)
-  std::set<std::string> attribute_types;    //!< Property, Relationship, GeoProperty, …
-  std::set<std::string> entity_types;       //!< types of the entities that have it
+  size_t instance_count = 0;              //!< attribute instances (datasetIds count apart)
+  std::set<std::string> attribute_types;  //!< Property, Relationship, GeoProperty, …
+  std::set<std::string> entity_types;     //!< types of the entities that have it
 };
 
 //! One durable change: `before` is null for a creation, `after` null for a deletion.
@@ -151,8 +151,7 @@ class Broker {
   std::vector<TypeStats> typeStats(const Visibility& who) const;
   std::optional<TypeStats> typeInfo(const std::string& type, const Visibility& who) const;
   std::vector<AttributeStats> attributeStats(const Visibility& who) const;
-  std::optional<AttributeStats> attributeInfo(const std::string& name,
-                                              const Visibility& who) const;
+  std::optional<AttributeStats> attributeInfo(const std::string& name, const Visibility& who) const;
 
  private:
   bool visible(const Entity& e, const Visibility& who) const;
@@ -174,7 +173,8 @@ class Broker {
   const core::Clock& clock_;
   mutable std::shared_mutex mu_;
   std::map<std::string, EntityPtr> entities_;
-  std::map<std::string, std::set<std::string>> by_type_;
+  //! type → id → entity (the same pointers as entities_, so type queries need no id lookups).
+  std::map<std::string, std::map<std::string, EntityPtr>> by_type_;
   std::vector<ChangeListener> listeners_;
 };
 
