@@ -90,6 +90,7 @@ core::Status Broker::load() {
     }
     auto ptr = std::make_shared<const Entity>(std::move(*e));
     for (const auto& t : ptr->types()) by_type_[t][ptr->id] = ptr;
+    indexLocation(ptr->id, nullptr, ptr.get());
     entities_[ptr->id] = std::move(ptr);
     return true;
   });
@@ -109,8 +110,72 @@ bool Broker::visible(const Entity& e, const Visibility& who) const {
   return !e.unit_code.empty() && units_.isWithin(e.unit_code, who.unit_code);
 }
 
+void Broker::indexLocation(const std::string& id, const Entity* before, const Entity* after) {
+  const std::string& loc = locationIri();
+  auto where = [&](const Entity* e) -> const json* {
+    if (!e) return nullptr;
+    auto it = e->doc.find(loc);
+    return it == e->doc.end() ? nullptr : &*it;
+  };
+  const json* old_loc = where(before);
+  const json* new_loc = where(after);
+  if (old_loc && new_loc && *old_loc == *new_loc)
+    return;  // the usual update: a reading, not a move
+  if (old_loc) {
+    unindexed_located_.erase(id);
+    if (auto s = grid_slot_.find(id); s != grid_slot_.end()) {
+      grid_.remove(s->second);
+      grid_ids_[s->second].clear();
+      free_slots_.push_back(s->second);
+      grid_slot_.erase(s);
+    }
+  }
+  if (!new_loc) return;
+  auto g = geometryOf(*after, loc);
+  if (g && g->type == ngsild::geo::GeometryType::kPoint && g->points.size() == 1) {
+    uint32_t slot = 0;
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(grid_ids_.size());
+      grid_ids_.emplace_back();
+    }
+    if (grid_.insert(slot, g->points[0].lon, g->points[0].lat)) {
+      grid_ids_[slot] = id;
+      grid_slot_[id] = slot;
+      return;
+    }
+    free_slots_.push_back(slot);
+  }
+  unindexed_located_.insert(id);
+}
+
+std::optional<std::vector<EntityPtr>> Broker::geoCandidates(const GeoFilter& geo) const {
+  using ngsild::geo::GeoRelOp;
+  if (!geo.geoproperty.empty() && geo.geoproperty != locationIri()) return std::nullopt;
+  if (geo.rel.op == GeoRelOp::kDisjoint) return std::nullopt;
+  if (geo.rel.op == GeoRelOp::kNear && !geo.rel.max_distance_m) return std::nullopt;
+  // A point matching any other relation lies inside the query geometry's box (widened by the
+  // distance for near): the grid narrows, matchesQuery still decides exactly.
+  ngsild::geo::BBox box = ngsild::geo::bbox(geo.geometry);
+  if (geo.rel.op == GeoRelOp::kNear) box = ngsild::geo::expandBy(box, *geo.rel.max_distance_m);
+  std::vector<std::string_view> ids;
+  for (uint32_t slot : grid_.query(box)) ids.push_back(grid_ids_[slot]);
+  for (const auto& id : unindexed_located_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  std::vector<EntityPtr> out;
+  out.reserve(ids.size());
+  for (auto id : ids) {
+    auto it = entities_.find(std::string(id));
+    if (it != entities_.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
 void Broker::publish(const std::string& id, EntityPtr next) {
   auto it = entities_.find(id);
+  indexLocation(id, it == entities_.end() ? nullptr : it->second.get(), next.get());
   if (it != entities_.end()) {
     for (const auto& t : it->second->types()) {
       auto bt = by_type_.find(t);
@@ -590,6 +655,12 @@ QueryPage Broker::query(const EntityQuery& q, const Visibility& who) const {
     if (pattern && !ngsild::safePatternMatches(*pattern, e->id)) return;
     if (page.total++ >= q.offset && page.items.size() < q.limit) page.items.push_back(e);
   };
+  if (q.geo && q.ids.empty()) {
+    if (auto candidates = geoCandidates(*q.geo)) {
+      for (const auto& e : *candidates) consider(e);
+      return page;
+    }
+  }
   if (!q.ids.empty() || q.types.empty()) {
     for (const auto& [id, e] : entities_) consider(e);
     return page;

@@ -12,6 +12,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -157,6 +158,11 @@ class Broker {
   bool visible(const Entity& e, const Visibility& who) const;
   bool matchesQuery(const Entity& e, const EntityQuery& q) const;
   void publish(const std::string& id, EntityPtr next);
+  //! Keeps the spatial index of `location` in step with a change (caller holds the lock).
+  void indexLocation(const std::string& id, const Entity* before, const Entity* after);
+  //! Entities a geo-query on `location` can match, in id order; nullopt when the index cannot
+  //! narrow it down (disjoint, minDistance, another geoproperty).
+  std::optional<std::vector<EntityPtr>> geoCandidates(const GeoFilter& geo) const;
   using Versions = std::vector<std::pair<std::string, EntityPtr>>;
   //! Queues the durable write of `changes` (nullptr = delete) plus one audit entry; `previous`
   //! holds the versions they replace, index for index.
@@ -176,6 +182,12 @@ class Broker {
   //! type → id → entity (the same pointers as entities_, so type queries need no id lookups).
   std::map<std::string, std::map<std::string, EntityPtr>> by_type_;
   std::vector<ChangeListener> listeners_;
+  // Spatial index over Point locations; entities located by other geometries are always checked.
+  ngsild::geo::PointGrid grid_;
+  std::unordered_map<std::string, uint32_t> grid_slot_;
+  std::vector<std::string> grid_ids_;  //!< slot → entity id ("" = free)
+  std::vector<uint32_t> free_slots_;
+  std::set<std::string> unindexed_located_;
 };
 
 }  // namespace ioc::context

@@ -10,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
 #include <unordered_set>
@@ -827,6 +828,59 @@ TEST_F(BrokerTest, ChangeListenersHearCommittedChangesWithBothVersions) {
   EXPECT_EQ(heard[3].id, kA);
   EXPECT_EQ(heard[3].before->doc[v("pm25")]["value"], 11);
   EXPECT_FALSE(heard[3].after);
+}
+
+TEST_F(BrokerTest, SpatialIndexAgreesWithAFullScanThroughMovesAndDeletes) {
+  // Every entity carries its position twice: `location` (indexed) and `where` (scanned). After
+  // creations, moves, polygons and deletions, both must select the same entities.
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> lon(107.50, 107.70), lat(16.40, 16.55);
+  auto place = [&](int i, double x, double y) {
+    json g = {{"type", "Point"}, {"coordinates", {x, y}}};
+    if (i % 25 == 0) {  // a few areas, which the point grid does not hold
+      g = {{"type", "Polygon"},
+           {"coordinates", {{{x, y}, {x + 0.01, y}, {x + 0.01, y + 0.01}, {x, y + 0.01}, {x, y}}}}};
+    }
+    json geo = {{"type", "GeoProperty"}, {"value", g}};
+    return json{{"id", "urn:ngsi-ld:S:" + std::to_string(i)},
+                {"type", "S"},
+                {"location", geo},
+                {"where", geo}};
+  };
+  std::vector<core::Result<Entity>> batch;
+  for (int i = 0; i < 300; ++i) batch.push_back(parse(place(i, lon(rng), lat(rng))));
+  broker_->batch(Broker::BatchKind::kCreate, std::move(batch), kHue, actor_);
+  std::vector<core::Result<Entity>> moves;
+  for (int i = 0; i < 300; i += 3) moves.push_back(parse(place(i, lon(rng), lat(rng))));
+  broker_->batch(Broker::BatchKind::kUpsertReplace, std::move(moves), kHue, actor_);
+  for (int i = 1; i < 300; i += 7) {
+    ASSERT_TRUE(broker_->remove("urn:ngsi-ld:S:" + std::to_string(i), kHue, actor_).ok());
+  }
+  reopen();  // the index is rebuilt from the store as well
+  size_t nonempty = 0;
+  for (const char* rel : {"near;maxDistance==1500", "within", "intersects"}) {
+    for (int k = 0; k < 10; ++k) {
+      const double x = lon(rng), y = lat(rng);
+      auto geom =
+          std::string(rel).rfind("near", 0) == 0
+              ? ngsild::geo::parseQueryGeometry(
+                    "Point", "[" + std::to_string(x) + "," + std::to_string(y) + "]")
+              : ngsild::geo::parseQueryGeometry(
+                    "Polygon", "[[[" + std::to_string(x) + "," + std::to_string(y) + "],[" +
+                                   std::to_string(x + 0.03) + "," + std::to_string(y) + "],[" +
+                                   std::to_string(x + 0.03) + "," + std::to_string(y + 0.03) +
+                                   "],[" + std::to_string(x) + "," + std::to_string(y) + "]]]");
+      auto r = ngsild::geo::parseGeoRel(rel);
+      ASSERT_TRUE(geom.ok() && r.ok()) << rel;
+      auto indexed =
+          ids(broker_->query(Q().geo(GeoFilter{*r, *geom, kNs + "location"}).limit(1000), kHue));
+      auto scanned =
+          ids(broker_->query(Q().geo(GeoFilter{*r, *geom, v("where")}).limit(1000), kHue));
+      EXPECT_EQ(indexed, scanned) << rel << " at " << x << "," << y;
+      nonempty += indexed.empty() ? 0 : 1;
+    }
+  }
+  EXPECT_GT(nonempty, 15u) << "the queries must actually select something";
 }
 
 }  // namespace
