@@ -374,9 +374,8 @@ void addNgsiLdRoutes(Api& api) {
       [s](const Request& r, const Principal* w) { return queryEntities(*s, r, *w); });
   api.addAsync({verb::get, base + "/entities/{entityId}", Permission::kContextRead, Exec::kInline,
                 0, "NGSI-LD: retrieve an entity (options=keyValues,sysAttrs; attrs)"},
-               inlineUnlessFetching(s, [s](const Request& r, const Principal* w) {
-                 return getEntity(*s, r, *w);
-               }));
+               inlineUnlessFetching(
+                   s, [s](const Request& r, const Principal* w) { return getEntity(*s, r, *w); }));
   api.add({verb::delete_, base + "/entities/{entityId}", Permission::kIngest, Exec::kWorker, 0,
            "NGSI-LD: delete an entity"},
           [s](const Request& r, const Principal* w) {

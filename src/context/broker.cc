@@ -732,19 +732,24 @@ std::string attributeType(const nlohmann::json& instance) {
 
 }  // namespace
 
+TypeStats Broker::statsOf(const std::string& type, const std::map<std::string, EntityPtr>& entities,
+                          const Visibility& who) const {
+  TypeStats t{type, 0, {}};
+  for (const auto& [id, ptr] : entities) {
+    if (!visible(*ptr, who)) continue;
+    ++t.entity_count;
+    forEachInstance(ptr->doc, [&](const std::string& name, const nlohmann::json& instance) {
+      t.attributes[name].insert(attributeType(instance));
+    });
+  }
+  return t;
+}
+
 std::vector<TypeStats> Broker::typeStats(const Visibility& who) const {
   std::shared_lock lock(mu_);
   std::vector<TypeStats> out;
-  for (const auto& [type, ids] : by_type_) {
-    TypeStats t{type, 0, {}};
-    for (const auto& [id, ptr] : ids) {
-      const Entity& e = *ptr;
-      if (!visible(e, who)) continue;
-      ++t.entity_count;
-      forEachInstance(e.doc, [&](const std::string& name, const nlohmann::json& instance) {
-        t.attributes[name].insert(attributeType(instance));
-      });
-    }
+  for (const auto& [type, entities] : by_type_) {
+    TypeStats t = statsOf(type, entities, who);
     if (t.entity_count > 0) out.push_back(std::move(t));
   }
   return out;
@@ -754,15 +759,7 @@ std::optional<TypeStats> Broker::typeInfo(const std::string& type, const Visibil
   std::shared_lock lock(mu_);
   auto it = by_type_.find(type);
   if (it == by_type_.end()) return std::nullopt;
-  TypeStats t{type, 0, {}};
-  for (const auto& [id, ptr] : it->second) {
-    const Entity& e = *ptr;
-    if (!visible(e, who)) continue;
-    ++t.entity_count;
-    forEachInstance(e.doc, [&](const std::string& name, const nlohmann::json& instance) {
-      t.attributes[name].insert(attributeType(instance));
-    });
-  }
+  TypeStats t = statsOf(type, it->second, who);
   if (t.entity_count == 0) return std::nullopt;
   return t;
 }

@@ -158,6 +158,9 @@ class Broker {
   bool visible(const Entity& e, const Visibility& who) const;
   bool matchesQuery(const Entity& e, const EntityQuery& q) const;
   void publish(const std::string& id, EntityPtr next);
+  //! Entity count and attribute kinds of one type's entities visible to `who`.
+  TypeStats statsOf(const std::string& type, const std::map<std::string, EntityPtr>& entities,
+                    const Visibility& who) const;
   //! Keeps the spatial index of `location` in step with a change (caller holds the lock).
   void indexLocation(const std::string& id, const Entity* before, const Entity* after);
   //! Entities a geo-query on `location` can match, in id order; nullopt when the index cannot

@@ -25,7 +25,7 @@ struct ServeConfig {
   std::string web_root;  // "" = auto-detect web/dist next to the binary or CWD
   std::string data_dir;
   int busy_timeout_ms = 0;
-  std::string units_file;  // "" = auto-detect data/admin/vn34_units_2025_full.json
+  std::string units_file;                // "" = auto-detect data/admin/vn34_units_2025_full.json
   int raw_retention_days = 0;            // 0 = for ever
   int minute_rollup_retention_days = 0;  // 0 = for ever
   int compact_interval_ms = 10000;
@@ -52,7 +52,7 @@ struct ServeConfig {
   int context_fetch_timeout_ms = 5000;
   int context_max_document_bytes = 1048576;
   std::string context_preload_dir;  // "" = none
-  std::string config_file;        // "" if none
+  std::string config_file;          // "" if none
 };
 
 //! Environment lookup; tests inject a map, production passes processEnv().
