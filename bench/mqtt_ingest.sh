@@ -13,6 +13,9 @@
 # Environment: IOC_BENCH_BINARY (cityioc), IOC_BENCH_MQTT_PUB (bench_mqtt_ingest),
 # IOC_BENCH_PERF=FILE (perf record -g of the server during the load, then `perf report -i FILE`),
 # IOC_BENCH_KEEP=1 (keep the temporary directory with the logs),
+# IOC_BENCH_RATE=N (publish N msgs/s in total instead of as fast as possible),
+# IOC_BENCH_PROBE=1 (notification latency under the load: bench_notify_probe PATCHes a probe
+# entity 100 times a second and receives the notifications of a keyValues subscription),
 # and any CITYIOC_* setting for the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -113,13 +116,31 @@ base = metric("mqtt_messages_committed_total")
 commits0 = (metric("store_commit_duration_seconds_sum"), metric("store_commit_duration_seconds_count"),
             metric("mqtt_ingest_batch_size_sum"), metric("mqtt_ingest_batch_size_count"))
 cpu0 = (cpu(spid), cpu(mpid))
+rate = int(os.environ.get("IOC_BENCH_RATE", "0"))
+probe = None
+if os.environ.get("IOC_BENCH_PROBE"):
+    import socket
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); lport = s.getsockname()[1]; s.close()
+    st, body, _ = call("POST", "/ngsi-ld/v1/entities", {"id": "urn:ngsi-ld:Probe:1", "type": "Probe",
+                                                        "probe": {"type": "Property", "value": 0}})
+    if st != 201: sys.exit(f"probe entity: {st} {body}")
+    st, body, _ = call("POST", "/ngsi-ld/v1/subscriptions", {
+        "type": "Subscription", "entities": [{"type": "Probe"}], "watchedAttributes": ["probe"],
+        "notification": {"format": "keyValues", "attributes": ["probe"],
+                         "endpoint": {"uri": f"http://127.0.0.1:{lport}/notify"}}})
+    if st != 201: sys.exit(f"subscription: {st} {body}")
+    seconds = messages / rate if rate else 10
+    probe = subprocess.Popen([os.path.join(os.path.dirname(pub), "bench_notify_probe"), port, key,
+                              "urn:ngsi-ld:Probe:1", str(lport), str(int(100 * seconds)), "100"],
+                             stdout=subprocess.PIPE, text=True)
 perf = None
 if os.environ.get("IOC_BENCH_PERF"):
     perf = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", spid, "-o",
                              os.environ["IOC_BENCH_PERF"]], stderr=subprocess.DEVNULL)
 t0 = time.time()
 p = subprocess.Popen([pub, "--port", mport, "--qos", qos, "--publishers", publishers,
-                      "--messages", str(messages), "--devices", str(devices), "--apikey", "bench"],
+                      "--messages", str(messages), "--devices", str(devices), "--apikey", "bench",
+                      "--rate", str(rate)],
                      stdout=subprocess.PIPE, text=True)
 last, last_change, done_at = base, time.time(), None
 while True:
@@ -133,6 +154,8 @@ while True:
     time.sleep(0.02)
 out, _ = p.communicate()
 print(out.strip())
+if probe:
+    print(probe.communicate()[0].strip())
 if perf:
     perf.send_signal(2)
     perf.wait()

@@ -72,6 +72,8 @@ LUA
 [ -n "${IOC_BENCH_SKIP_GET:-}" ] || run "GET /entities/{id} (100,000 entities)" "$data/get.lua" "$base"
 run "GET /entities?type=AirQualityObserved&q=pm25>250 (100,000 entities)" "$data/auth.lua" \
   "$base/ngsi-ld/v1/entities?type=AirQualityObserved&q=pm25%3E250&limit=20"
+run "same with count=true (the whole type is scanned for the total)" "$data/auth.lua" \
+  "$base/ngsi-ld/v1/entities?type=AirQualityObserved&q=pm25%3E250&limit=20&count=true"
 run "GET /entities geo-query near;maxDistance==1000 (100,000 entities)" "$data/auth.lua" \
   "$base/ngsi-ld/v1/entities?type=AirQualityObserved&georel=near%3BmaxDistance%3D%3D1000&geometry=Point&coordinates=%5B107.58%2C16.46%5D&limit=20"
 run "temporal aggregation avg,min,max,totalCount PT1H over 30 days at 1/min" "$data/auth.lua" \

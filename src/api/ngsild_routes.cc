@@ -129,6 +129,7 @@ std::optional<Response> parseEntityQuery(const Request& req, const TermMap& t,
     for (const auto& type : splitList(*v)) q.types.push_back(t.expand(type));
   }
   if (auto v = req.queryParam("id")) q.ids = splitList(*v);
+  q.count = req.queryParam("count").value_or("") == "true";
   if (auto v = req.queryParam("idPattern")) {
     auto compiled = ngsild::compileSafePattern(*v);
     if (!compiled.ok()) {

@@ -29,6 +29,18 @@ const char* permissionName(Permission p) {
       return "subscriptions:manage";
     case Permission::kSettingsManage:
       return "settings:manage";
+    case Permission::kAlertsRead:
+      return "alerts:read";
+    case Permission::kAlertsManage:
+      return "alerts:manage";
+    case Permission::kRulesManage:
+      return "rules:manage";
+    case Permission::kIncidentsRead:
+      return "incidents:read";
+    case Permission::kIncidentsManage:
+      return "incidents:manage";
+    case Permission::kOperationsConfigure:
+      return "operations:configure";
   }
   return "unknown";
 }
@@ -40,8 +52,19 @@ bool roleGrants(Role role, Permission p) {
     case Permission::kUnitsRead:
       return true;
     case Permission::kContextRead:
+    case Permission::kAlertsRead:
+    case Permission::kIncidentsRead:
       // Raw sensor and entity data is for staff; citizens get curated public views instead.
       return role != Role::kCitizen;
+    case Permission::kAlertsManage:
+      return role == Role::kAdmin || role == Role::kSupervisor || role == Role::kOperator;
+    case Permission::kIncidentsManage:
+      // Agency staff work the steps of the incidents routed to them.
+      return role == Role::kAdmin || role == Role::kSupervisor || role == Role::kOperator ||
+             role == Role::kAgencyStaff;
+    case Permission::kRulesManage:
+    case Permission::kOperationsConfigure:
+      return role == Role::kAdmin || role == Role::kSupervisor;
     case Permission::kUsersRead:
       return role == Role::kAdmin || role == Role::kSupervisor;
     case Permission::kUsersManage:
@@ -65,7 +88,11 @@ bool scopeGrants(KeyScope scope, Permission p) {
     case Permission::kUnitsRead:
       return true;
     case Permission::kContextRead:
+    case Permission::kAlertsRead:
+    case Permission::kIncidentsRead:
       return scope != KeyScope::kIngest;
+    case Permission::kIncidentsManage:
+      return scope == KeyScope::kIntegration;  // hotline and dispatch systems
     case Permission::kIngest:
       return scope != KeyScope::kRead;
     case Permission::kSubscriptionsManage:

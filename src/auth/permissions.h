@@ -23,6 +23,14 @@ enum class Permission {
   //! caller's choosing, so it is granted apart from plain reads and ingest.
   kSubscriptionsManage,
   kSettingsManage,  //!< system-wide settings held in the store (time-series retention, …)
+  kAlertsRead,      //!< alerts and their history
+  kAlertsManage,    //!< acknowledge, resolve and close alerts
+  kRulesManage,     //!< detection rules: what raises alerts city-wide
+  kIncidentsRead,   //!< incidents, their timelines and SOP progress
+  kIncidentsManage,  //!< open, assign, escalate, work SOP steps, resolve incidents; hotline calls
+  //! SOP templates, routing tables, SLA policies, staff notification channels: how the centre
+  //! runs, so granted to those who run it.
+  kOperationsConfigure,
 };
 inline constexpr Permission kAllPermissions[] = {
     Permission::kPublic,        Permission::kAuthenticated,
@@ -30,7 +38,10 @@ inline constexpr Permission kAllPermissions[] = {
     Permission::kUsersManage,   Permission::kKeysManage,
     Permission::kAuditRead,     Permission::kIngest,
     Permission::kContextRead,   Permission::kSubscriptionsManage,
-    Permission::kSettingsManage};
+    Permission::kSettingsManage, Permission::kAlertsRead,
+    Permission::kAlertsManage,  Permission::kRulesManage,
+    Permission::kIncidentsRead, Permission::kIncidentsManage,
+    Permission::kOperationsConfigure};
 
 const char* permissionName(Permission p);
 bool roleGrants(model::Role role, Permission p);

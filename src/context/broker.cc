@@ -207,41 +207,45 @@ void Broker::addChangeListener(ChangeListener listener) {
   listeners_.push_back(std::move(listener));
 }
 
+void Broker::addPointListener(PointListener listener) {
+  point_listeners_.push_back(std::move(listener));
+}
+
 void Broker::submit(const Versions& previous, Versions changes,
-                    std::optional<model::AuditEntry> audit, std::vector<model::Point> points,
+                    std::optional<model::AuditEntry> audit, std::vector<model::Point> points_in,
                     std::function<void(core::Status)> done) {
-  if (!listeners_.empty()) {
+  auto points = std::make_shared<const std::vector<model::Point>>(std::move(points_in));
+  if (!listeners_.empty() || (!point_listeners_.empty() && !points->empty())) {
     // Listeners hear of a change once it is durable, in commit order (the writer thread's).
     auto batch = std::make_shared<std::vector<EntityChange>>();
     batch->reserve(changes.size());
     for (size_t i = 0; i < changes.size(); ++i) {
       batch->push_back({changes[i].first, previous[i].second, changes[i].second});
     }
-    done = [this, batch, done = std::move(done)](core::Status s) {
+    done = [this, batch, points, done = std::move(done)](core::Status s) {
       if (s.ok()) {
         for (const auto& listener : listeners_) listener(*batch);
+        if (!points->empty()) {
+          for (const auto& listener : point_listeners_) listener(*points);
+        }
       }
       done(std::move(s));
     };
   }
-  std::vector<std::pair<std::string, model::EntityRecord>> records;
-  records.reserve(changes.size());
-  for (const auto& [id, e] : changes) {
-    records.emplace_back(id, e ? toRecord(*e) : model::EntityRecord{id, "", "", "", 0, 0});
-  }
-  std::vector<bool> deleted;
-  for (const auto& c : changes) deleted.push_back(!c.second);
+  // Serializing waits for the writer thread, which skips versions a later job of the same group
+  // commit replaces.
   store_.submitWrite(
-      [records = std::move(records), deleted = std::move(deleted), audit = std::move(audit),
+      [changes = std::move(changes), audit = std::move(audit),
        points = std::move(points)](storage::WriteTx& tx) -> core::Status {
-        for (size_t i = 0; i < records.size(); ++i) {
-          auto s =
-              deleted[i] ? tx.deleteEntity(records[i].first) : tx.upsertEntity(records[i].second);
-          if (s.ok() && deleted[i]) s = tx.deleteSeries(records[i].first);
+        for (const auto& [id, e] : changes) {
+          std::function<model::EntityRecord()> record;
+          if (e) record = [e = e] { return toRecord(*e); };
+          auto s = tx.stageEntity(id, std::move(record));
+          if (s.ok() && !e) s = tx.deleteSeries(id);
           if (!s.ok()) return s;
         }
-        if (!points.empty()) {
-          if (auto s = tx.appendPoints(points); !s.ok()) return s;
+        if (!points->empty()) {
+          if (auto s = tx.appendPoints(*points); !s.ok()) return s;
         }
         if (!audit) return core::Status::success();
         auto seq = tx.appendAudit(*audit);
@@ -650,28 +654,35 @@ QueryPage Broker::query(const EntityQuery& q, const Visibility& who) const {
     }
     return last_visible;
   };
+  // Without count=true nobody needs the total, so the walk ends once the page is full.
+  auto full = [&] { return !q.count && page.items.size() >= q.limit; };
   auto consider = [&](const EntityPtr& e) {
     if (!seen(*e) || !matchesQuery(*e, q)) return;
     if (pattern && !ngsild::safePatternMatches(*pattern, e->id)) return;
     if (page.total++ >= q.offset && page.items.size() < q.limit) page.items.push_back(e);
   };
+  auto walk = [&](const auto& range, auto&& entityOf) {
+    for (const auto& item : range) {
+      if (full()) return;
+      consider(entityOf(item));
+    }
+  };
+  auto second = [](const auto& kv) -> const EntityPtr& { return kv.second; };
   if (q.geo && q.ids.empty()) {
     if (auto candidates = geoCandidates(*q.geo)) {
-      for (const auto& e : *candidates) consider(e);
+      walk(*candidates, [](const EntityPtr& e) -> const EntityPtr& { return e; });
       return page;
     }
   }
   if (!q.ids.empty() || q.types.empty()) {
-    for (const auto& [id, e] : entities_) consider(e);
+    walk(entities_, second);
     return page;
   }
   // By type: walk the entities of the requested types in id order, without duplicates. One type
   // (the usual case) is walked in place; several are merged.
   if (q.types.size() == 1) {
     auto it = by_type_.find(q.types[0]);
-    if (it != by_type_.end()) {
-      for (const auto& [id, e] : it->second) consider(e);
-    }
+    if (it != by_type_.end()) walk(it->second, second);
     return page;
   }
   std::map<std::string_view, EntityPtr> merged;
@@ -680,7 +691,7 @@ QueryPage Broker::query(const EntityQuery& q, const Visibility& who) const {
     if (it == by_type_.end()) continue;
     for (const auto& [id, e] : it->second) merged.emplace(id, e);
   }
-  for (const auto& [id, e] : merged) consider(e);
+  walk(merged, second);
   return page;
 }
 

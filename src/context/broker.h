@@ -46,6 +46,7 @@ struct EntityQuery {
   std::unordered_set<std::string> attrs;  //!< expanded; entity must have at least one
   size_t limit = 20;
   size_t offset = 0;
+  bool count = false;  //!< the caller wants the total; otherwise the scan stops at a full page
 };
 
 struct QueryPage {
@@ -102,6 +103,10 @@ class Broker {
   core::Status load();
   //! Before serving: listeners are not synchronized with running writes.
   void addChangeListener(ChangeListener listener);
+  //! Every numeric reading of a durable write (several per entity when a batch carries
+  //! successive readings, which one EntityChange folds together), after the change listeners.
+  using PointListener = std::function<void(const std::vector<model::Point>&)>;
+  void addPointListener(PointListener listener);
   size_t size() const;
 
   using Done = std::function<void(core::Status)>;
@@ -185,6 +190,7 @@ class Broker {
   //! type → id → entity (the same pointers as entities_, so type queries need no id lookups).
   std::map<std::string, std::map<std::string, EntityPtr>> by_type_;
   std::vector<ChangeListener> listeners_;
+  std::vector<PointListener> point_listeners_;
   // Spatial index over Point locations; entities located by other geometries are always checked.
   ngsild::geo::PointGrid grid_;
   std::unordered_map<std::string, uint32_t> grid_slot_;

@@ -44,6 +44,11 @@ class WriteTx {
   virtual Result<int64_t> appendAudit(model::AuditEntry entry) = 0;
   virtual Status upsertEntity(const model::EntityRecord& entity) = 0;
   virtual Status deleteEntity(const std::string& id) = 0;
+  //! Writes an entity version serialized only when needed: a store may keep only the last
+  //! version of an id written within one group commit. An empty `record` deletes the entity.
+  virtual Status stageEntity(const std::string& id, std::function<model::EntityRecord()> record) {
+    return record ? upsertEntity(record()) : deleteEntity(id);
+  }
   virtual Status upsertDevice(const model::Device& device) = 0;
   virtual Status deleteDevice(const std::string& apikey, const std::string& device_id) = 0;
   //! Appends time-series points (append-only; no read-modify-write).

@@ -37,6 +37,19 @@ const std::map<std::string, Grant> kPolicy = {
     {"ingest", {false, {"admin", "operator"}, {"ingest", "integration"}}},
     {"subscriptions:manage", {false, {"admin", "supervisor", "operator"}, {"integration"}}},
     {"settings:manage", {false, {"admin"}, {}}},
+    {"alerts:read",
+     {false,
+      {"admin", "leader", "supervisor", "operator", "agency_staff"},
+      {"read", "integration"}}},
+    {"alerts:manage", {false, {"admin", "supervisor", "operator"}, {}}},
+    {"rules:manage", {false, {"admin", "supervisor"}, {}}},
+    {"incidents:read",
+     {false,
+      {"admin", "leader", "supervisor", "operator", "agency_staff"},
+      {"read", "integration"}}},
+    {"incidents:manage",
+     {false, {"admin", "supervisor", "operator", "agency_staff"}, {"integration"}}},
+    {"operations:configure", {false, {"admin", "supervisor"}, {}}},
 };
 
 struct Principal {

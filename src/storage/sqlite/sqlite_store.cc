@@ -83,11 +83,15 @@ Result<std::optional<T>> queryOne(Db& db, const char* sql, Bind bind, Map map) {
 }
 
 //! WriteTx over the writer connection; lives for one batch.
+//! Entity versions written by the jobs of one group commit, newest per id; empty = deleted.
+using StagedEntities = std::unordered_map<std::string, std::function<model::EntityRecord()>>;
+
 class SqliteWriteTx final : public WriteTx {
  public:
-  //! Time-series changes are staged in `staged` and reach the series tail only on commit.
-  SqliteWriteTx(Db& db, SeriesStore& series, StagedSeries& staged)
-      : db_(db), series_(series), staged_(staged) {}
+  //! Time-series changes are staged in `staged` and reach the series tail only on commit; entity
+  //! versions are staged in `entities` and written once per id just before the commit.
+  SqliteWriteTx(Db& db, SeriesStore& series, StagedSeries& staged, StagedEntities& entities)
+      : db_(db), series_(series), staged_(staged), entities_(entities) {}
 
   Result<int64_t> insertUser(const User& u) override {
     auto st = db_.prepare(
@@ -209,6 +213,30 @@ class SqliteWriteTx final : public WriteTx {
   }
 
   Status upsertEntity(const model::EntityRecord& r) override {
+    return stageEntity(r.id, [r] { return r; });
+  }
+
+  Status deleteEntity(const std::string& id) override { return stageEntity(id, {}); }
+
+  Status stageEntity(const std::string& id,
+                     std::function<model::EntityRecord()> record) override {
+    entities_[id] = std::move(record);
+    return Status::success();
+  }
+
+  //! Writes the newest staged version of each entity: an entity updated by many jobs of one
+  //! group commit is serialized and written once.
+  Status flushEntities(StagedEntities& staged) {
+    for (auto& [id, record] : staged) {
+      Status s = record ? writeEntity(record()) : eraseEntity(id);
+      if (!s.ok()) return s;
+    }
+    staged.clear();
+    return Status::success();
+  }
+
+ private:
+  Status writeEntity(const model::EntityRecord& r) {
     auto st = db_.prepare(
         "INSERT INTO entities(id, type, unit_code, doc, created_at_ms, modified_at_ms) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET type=excluded.type, "
@@ -224,11 +252,13 @@ class SqliteWriteTx final : public WriteTx {
         .run();
   }
 
-  Status deleteEntity(const std::string& id) override {
+  Status eraseEntity(const std::string& id) {
     auto st = db_.prepare("DELETE FROM entities WHERE id=?1");
     if (!st.ok()) return st.error();
     return (*st)->bind(1, id).run();
   }
+
+ public:
 
   Status upsertDevice(const model::Device& d) override {
     auto st = db_.prepare(
@@ -299,6 +329,7 @@ class SqliteWriteTx final : public WriteTx {
   Db& db_;
   SeriesStore& series_;
   StagedSeries& staged_;
+  StagedEntities& entities_;
 };
 
 }  // namespace
@@ -399,10 +430,12 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
   auto start = std::chrono::steady_clock::now();
   std::vector<Status> results(batch.size());
   StagedSeries batch_series;  // what committed jobs added to or removed from time series
+  StagedEntities batch_entities;
   Status begun = writer_db_->exec("BEGIN IMMEDIATE");
   if (begun.ok()) {
     StagedSeries job_series;
-    SqliteWriteTx tx(*writer_db_, *series_, job_series);
+    StagedEntities job_entities;
+    SqliteWriteTx tx(*writer_db_, *series_, job_series, job_entities);
     for (size_t i = 0; i < batch.size(); ++i) {
       // A savepoint per job: one bad job rolls back alone and the rest of the batch commits.
       if (auto s = writer_db_->exec("SAVEPOINT job"); !s.ok()) {
@@ -419,13 +452,18 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
       if (!results[i].ok()) {
         (void)writer_db_->exec("ROLLBACK TO job");
         job_series.clear();
+        job_entities.clear();
       } else {
         batch_series.takeFrom(job_series);
+        for (auto& [id, record] : job_entities) batch_entities[id] = std::move(record);
+        job_entities.clear();
       }
       (void)writer_db_->exec("RELEASE job");
     }
+    if (begun.ok()) begun = tx.flushEntities(batch_entities);
     bool durable = false;
     if (!begun.ok()) {
+      (void)writer_db_->exec("ROLLBACK");
       for (auto& r : results) r = begun;
     } else if (Status committed = writer_db_->exec("COMMIT"); !committed.ok()) {
       (void)writer_db_->exec("ROLLBACK");

@@ -945,5 +945,57 @@ TEST_F(SqliteStoreTest, ConcurrentReadersWhileWriting) {
   EXPECT_EQ(allUsers().size(), 61u);
 }
 
+// --- entity versions staged per group commit ---------------------------------------------------
+
+TEST_F(SqliteStoreTest, StagedEntityVersionsWriteOnlyTheNewestAndHonourFailedJobs) {
+  auto version = [](std::string id, std::string doc, int* serialized) {
+    return [id = std::move(id), doc = std::move(doc), serialized] {
+      ++*serialized;
+      return model::EntityRecord{id, "T", "46", doc, 1, 2};
+    };
+  };
+  int serialized = 0;
+  // One job writes three versions of one id: only the last is serialized and stored.
+  ASSERT_TRUE(store_
+                  ->writeSync([&](WriteTx& tx) {
+                    EXPECT_TRUE(tx.stageEntity("urn:a", version("urn:a", "{\"v\":1}", &serialized))
+                                    .ok());
+                    EXPECT_TRUE(tx.upsertEntity({"urn:b", "T", "46", "{\"v\":9}", 1, 2}).ok());
+                    EXPECT_TRUE(tx.stageEntity("urn:a", version("urn:a", "{\"v\":2}", &serialized))
+                                    .ok());
+                    return tx.stageEntity("urn:a", version("urn:a", "{\"v\":3}", &serialized));
+                  })
+                  .ok());
+  EXPECT_EQ(serialized, 1);
+  // A failing job's versions and deletes are dropped with its savepoint.
+  EXPECT_FALSE(store_
+                   ->writeSync([&](WriteTx& tx) {
+                     EXPECT_TRUE(tx.deleteEntity("urn:b").ok());
+                     EXPECT_TRUE(
+                         tx.stageEntity("urn:a", version("urn:a", "{\"v\":4}", &serialized)).ok());
+                     return Status(core::makeError(core::Errc::kConflict, "job fails"));
+                   })
+                   .ok());
+  EXPECT_EQ(serialized, 1);
+  // A delete staged after an upsert wins.
+  ASSERT_TRUE(store_
+                  ->writeSync([&](WriteTx& tx) {
+                    EXPECT_TRUE(tx.upsertEntity({"urn:c", "T", "46", "{}", 1, 2}).ok());
+                    return tx.deleteEntity("urn:c");
+                  })
+                  .ok());
+  reopen();
+  std::map<std::string, std::string> docs;
+  ASSERT_TRUE(store_
+                  ->scanEntities([&](model::EntityRecord&& r) {
+                    docs[r.id] = r.doc;
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(docs, (std::map<std::string, std::string>{{"urn:a", "{\"v\":3}"},
+                                                      {"urn:b", "{\"v\":9}"}}));
+}
+
+
 }  // namespace
 }  // namespace ioc::storage::sqlite
