@@ -4,6 +4,7 @@
 
 #include "api/errors.h"
 #include "core/log.h"
+#include "net/websocket.h"
 
 namespace ioc::api {
 
@@ -41,7 +42,11 @@ Api::Api(ApiServices services) : services_(services) {
   addTelemetryRoutes(*this);
   addDeviceRoutes(*this);
   addSubscriptionRoutes(*this);
+  addIncidentRoutes(*this);
+  addAlertRoutes(*this);
   addTimeseriesRoutes(*this);
+  addStreamRoutes(*this);
+  addWebhookRoutes(*this);
 }
 
 std::vector<RouteSpec> Api::routeTable() {
@@ -58,8 +63,24 @@ void Api::addAsync(RouteSpec spec, AsyncApiFn fn) {
   fns_.emplace_back(std::move(fn));
 }
 
+void Api::addWebSocket(RouteSpec spec, WebSocketApiFn fn) {
+  specs_.push_back(std::move(spec));
+  fns_.emplace_back(std::move(fn));
+}
+
 void Api::registerRoutes(net::Router& router) const {
   for (size_t i = 0; i < specs_.size(); ++i) {
+    if (const auto* ws = std::get_if<WebSocketApiFn>(&fns_[i])) {
+      router.addWebSocket(
+          specs_[i].pattern, wrapWebSocket(specs_[i], *ws),
+          wrap(specs_[i], ApiFn([](const net::Request& req, const auth::Principal*) {
+                 net::Response r =
+                     problem(status::upgrade_required, "this path speaks WebSocket only", req);
+                 r.headers.emplace_back("Upgrade", "websocket");
+                 return r;
+               })));
+      continue;
+    }
     router.add(specs_[i].method, specs_[i].pattern, wrap(specs_[i], fns_[i]),
                net::RouteOptions{specs_[i].max_body_bytes});
   }
@@ -88,6 +109,7 @@ net::Handler Api::wrap(const RouteSpec& spec, AnyFn fn) const {
     }
     auto run = [fn, req, who = std::move(who), responder = std::move(responder)]() mutable {
       try {
+        if (std::holds_alternative<WebSocketApiFn>(fn)) return;  // see wrapWebSocket()
         if (const auto* async = std::get_if<AsyncApiFn>(&fn)) {
           return (*async)(req, who ? &*who : nullptr, std::move(responder));
         }
@@ -103,6 +125,26 @@ net::Handler Api::wrap(const RouteSpec& spec, AnyFn fn) const {
     } else {
       run();
     }
+  };
+}
+
+net::WebSocketHandler Api::wrapWebSocket(const RouteSpec& spec, WebSocketApiFn fn) const {
+  const auth::Permission permission = spec.permission;
+  const ApiServices* services = &services_;
+  return [permission, services, fn = std::move(fn)](net::RequestPtr req,
+                                                    std::shared_ptr<net::WebSocketSession> ws) {
+    std::string_view token = bearerToken(*req);
+    if (token.empty() || permission == auth::Permission::kPublic) {
+      return fn(std::move(req), std::move(ws), nullptr);
+    }
+    auto principal = services->auth->authenticate(token);
+    if (!principal.ok()) return ws->reject(errorResponse(principal.error(), *req));
+    if (!principal->has(permission)) {
+      return ws->reject(problem(
+          status::forbidden,
+          std::string("this needs the permission ") + auth::permissionName(permission), *req));
+    }
+    fn(std::move(req), std::move(ws), &*principal);
   };
 }
 

@@ -21,9 +21,21 @@
 namespace ioc::mqtt {
 class DeviceRegistry;
 }  // namespace ioc::mqtt
+namespace ioc::alerts {
+class AlertService;
+}  // namespace ioc::alerts
 namespace ioc::subscription {
 class SubscriptionService;
 }  // namespace ioc::subscription
+namespace ioc::incidents {
+class IncidentService;
+}  // namespace ioc::incidents
+namespace ioc::stream {
+class Hub;
+}  // namespace ioc::stream
+namespace ioc::notify {
+class Dispatcher;
+}  // namespace ioc::notify
 
 namespace ioc::api {
 
@@ -40,6 +52,11 @@ struct ApiServices {
   mqtt::DeviceRegistry* devices = nullptr;
   subscription::SubscriptionService* subscriptions = nullptr;
   context::RetentionService* retention = nullptr;
+  stream::Hub* hub = nullptr;              //!< live stream (WebSocket, SSE)
+  notify::Dispatcher* notifier = nullptr;  //!< staff notifications: in-app, webhooks, email
+  //! Last, and set by name: the positional initialisers above stay valid.
+  incidents::IncidentService* incidents = nullptr;
+  alerts::AlertService* alerts = nullptr;  //!< set by name, like incidents
 };
 
 enum class Exec { kInline, kWorker };
@@ -58,6 +75,12 @@ using ApiFn = std::function<net::Response(const net::Request&, const auth::Princ
 //! An asynchronous handler answers through the Responder when its work completes (typically a
 //! durable write), so no thread waits. The Principal pointer is valid only during the call.
 using AsyncApiFn = std::function<void(net::RequestPtr, const auth::Principal*, net::Responder)>;
+//! A WebSocket route's handler, on the I/O thread. Credentials in the upgrade request are checked
+//! against the route's permission first (401/403 answer the upgrade); `who` is null only when the
+//! request carried none (browsers cannot set headers on a WebSocket): the handler then
+//! authenticates in-band or closes. A GET without Upgrade is authorized alike, then gets 426.
+using WebSocketApiFn = std::function<void(net::RequestPtr, std::shared_ptr<net::WebSocketSession>,
+                                          const auth::Principal*)>;
 
 class Api {
  public:
@@ -69,11 +92,15 @@ class Api {
 
   void add(RouteSpec spec, ApiFn fn);
   void addAsync(RouteSpec spec, AsyncApiFn fn);
+  void addWebSocket(RouteSpec spec, WebSocketApiFn fn);
   const ApiServices& services() const { return services_; }
+  //! For services wired after construction (before registerRoutes): handlers read them per call.
+  ApiServices& services() { return services_; }
 
  private:
-  using AnyFn = std::variant<ApiFn, AsyncApiFn>;
+  using AnyFn = std::variant<ApiFn, AsyncApiFn, WebSocketApiFn>;
   net::Handler wrap(const RouteSpec& spec, AnyFn fn) const;
+  net::WebSocketHandler wrapWebSocket(const RouteSpec& spec, WebSocketApiFn fn) const;
 
   ApiServices services_;
   std::vector<RouteSpec> specs_;
@@ -88,7 +115,11 @@ void addTemporalRoutes(Api& api);
 void addTelemetryRoutes(Api& api);
 void addDeviceRoutes(Api& api);
 void addSubscriptionRoutes(Api& api);
+void addIncidentRoutes(Api& api);
+void addAlertRoutes(Api& api);
 void addTimeseriesRoutes(Api& api);
+void addStreamRoutes(Api& api);
+void addWebhookRoutes(Api& api);
 //! Called by addNgsiLdRoutes: /types, /attributes (ngsild_types_routes.cc) and /jsonldContexts
 //! (context_routes.cc).
 void addNgsiLdTypeRoutes(Api& api);

@@ -4,7 +4,9 @@
 #include <csignal>
 #include <filesystem>
 
+#include "alerts/alert_service.h"
 #include "api/api.h"
+#include "api/stream_routes.h"
 #include "app/contexts.h"
 #include "app/data_lock.h"
 #include "app/demo.h"
@@ -12,12 +14,15 @@
 #include "auth/auth_service.h"
 #include "auth/identity_service.h"
 #include "core/log.h"
+#include "incidents/service.h"
 #include "mqtt/ingest.h"
 #include "net/problem.h"
 #include "net/server.h"
 #include "net/static_files.h"
+#include "notify/dispatcher.h"
 #include "obs/metrics.h"
 #include "sim/simulator.h"
+#include "stream/hub.h"
 #include "subscription/service.h"
 
 namespace ioc::app {
@@ -83,6 +88,10 @@ struct Application::Parts {
   std::unique_ptr<mqtt::DeviceRegistry> devices;
   std::unique_ptr<subscription::SubscriptionService> subscriptions;  // after what it uses
   std::unique_ptr<context::RetentionService> retention;
+  std::unique_ptr<alerts::AlertService> alerts;  //!< rules, indices, alerts (commit listener)
+  std::unique_ptr<incidents::IncidentService> incidents;  //!< SLA ticker writes to the store
+  std::unique_ptr<stream::Hub> hub;              //!< live stream; outlives the server's sessions
+  std::unique_ptr<notify::Dispatcher> notifier;  //!< staff notifications (uses hub)
   std::unique_ptr<boost::asio::thread_pool> workers;
   std::unique_ptr<api::Api> api;
   net::Router router;
@@ -92,6 +101,96 @@ struct Application::Parts {
   std::thread sim;                         //!< the demo city (serve --demo)
   std::unique_ptr<mqtt::MqttIngest> mqtt;  // last: destroyed first, while broker and store live
 };
+
+// Monitoring: rules and city indices over every committed change; alerts go to the live stream
+// and, when opened or escalating in severity, to staff notifications.
+void publishAlert(Application::Parts& p, const rules::AlertChange& change,
+                  const alerts::AlertView& view) {
+  const rules::Alert& a = view.alert;
+  std::optional<std::pair<double, double>> point;
+  if (a.area && !a.area->points.empty()) point = {{a.area->points[0].lon, a.area->points[0].lat}};
+  nlohmann::json payload = rules::alertToJson(a);
+  payload["unitCode"] = view.unit_code;
+  payload["change"] = std::string(rules::toString(change.type));
+  p.hub->publish({"alerts",
+                  view.unit_code,
+                  std::string(rules::toString(change.type)),
+                  point,
+                  a.id,
+                  payload,
+                  {},
+                  0});
+  // Staff are told when an alert opens; count updates only reach the live stream.
+  if (change.type != rules::ChangeType::kOpened) return;
+  notify::StaffNotification n;
+  n.event = "alert.opened";
+  n.severity =
+      notify::parseSeverity(rules::toString(a.severity)).value_or(notify::Severity::kMinor);
+  n.unit_code = view.unit_code;
+  n.roles = {"admin", "supervisor", "operator", "leader"};
+  n.title = a.headline;
+  n.body = a.description;
+  n.link = "/api/v1/alerts/" + a.id;
+  n.payload = std::move(payload);
+  n.key = a.id;
+  p.notifier->notify(std::move(n));
+}
+
+// Incidents reach the live stream; staff hear of new, escalated and overdue ones; camera and
+// hotline incidents are also events for correlation rules (N of a kind nearby → one alert).
+void publishIncident(Application::Parts& p, const incidents::IncidentEvent& e) {
+  const nlohmann::json& inc = e.incident;
+  std::optional<std::pair<double, double>> point;
+  if (inc.contains("location") && inc["location"].is_object()) {
+    point = {{inc["location"].value("lon", 0.0), inc["location"].value("lat", 0.0)}};
+  }
+  const std::string id = inc.value("id", "");
+  p.hub->publish({"incidents", e.unit_code, e.type, point, id, inc, {}, 0});
+  if (e.type == "incident.created" && p.alerts && point) {
+    const nlohmann::json source = inc.value("source", nlohmann::json::object());
+    const std::string kind = source.value("kind", "");
+    rules::Event ev;
+    ev.id = id;
+    ev.category = kind == "camera"    ? source.value("event_type", inc.value("category", ""))
+                  : kind == "hotline" ? "hotline_" + source.value("line", std::string())
+                                      : inc.value("category", "");
+    ev.entity_type = kind;
+    ev.time_ms = core::SystemClock::instance().nowUnixMs();
+    ev.location = rules::geo::Position{point->first, point->second};
+    p.alerts->onEvent(std::move(ev), e.unit_code);
+  }
+  if (e.roles.empty()) return;
+  notify::StaffNotification n;
+  n.event = e.type;
+  n.severity = e.priority == "critical" ? notify::Severity::kExtreme
+               : e.priority == "high"   ? notify::Severity::kSevere
+               : e.priority == "medium" ? notify::Severity::kModerate
+                                        : notify::Severity::kMinor;
+  n.unit_code = e.unit_code;
+  n.roles = e.roles;
+  n.title = inc.value("title", id);
+  n.link = "/api/v1/incidents/" + id;
+  n.payload = inc;
+  n.key = id + ":" + e.type;
+  p.notifier->notify(std::move(n));
+}
+
+core::Status startAlerts(Application::Parts& p, const core::ServeConfig& config,
+                         const core::Clock& clock) {
+  alerts::AlertOptions o;
+  o.data_root = locateShipped("", "data");
+  o.rules_file = config.rules_file;
+  if (o.rules_file.empty() && config.demo)
+    o.rules_file = locateShipped("", "data/rules/default.json");
+  p.alerts = std::make_unique<alerts::AlertService>(*p.store, *p.broker, p.units, clock, o);
+  if (auto s = p.alerts->load(); !s.ok()) return s;
+  p.alerts->attach();
+  p.alerts->addListener([&p](const rules::AlertChange& change, const alerts::AlertView& view) {
+    publishAlert(p, change, view);
+  });
+  p.alerts->start();
+  return core::Status::success();
+}
 
 Application::Application(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
@@ -198,6 +297,38 @@ void startDemoCity(Application::Parts& p) {
   });
 }
 
+//! Incidents: SLA calendar, ward polygons, shipped SOP templates, snapshots under the data dir.
+//! The event listener is left for the live stream and staff notifications to claim.
+core::Status startIncidents(Application::Parts& p, const core::ServeConfig& config,
+                            const core::Clock& clock) {
+  incidents::ServiceOptions o;
+  o.attachment_dir = (fs::path(config.data_dir) / "attachments" / "incidents").string();
+  o.tick = std::chrono::milliseconds(config.incidents_tick_ms);
+  if (config.incidents_calendar == "24x7") {
+    o.calendar = incidents::allHoursCalendar(clock.nowUnixMs());
+  } else {
+    std::string path = locateShipped(config.incidents_calendar, "data/calendar/vn_holidays.json");
+    if (path.empty()) {
+      return core::makeError(core::Errc::kNotFound,
+                             "cannot find data/calendar/vn_holidays.json (set incidents.calendar)");
+    }
+    auto cal = calendar::WorkingCalendar::loadFile(path);
+    if (!cal.ok()) return cal.error();
+    o.calendar = std::make_shared<const calendar::WorkingCalendar>(std::move(*cal));
+  }
+  if (std::string wards = locateShipped("", "data/geo/hue_wards_2025.geojson"); !wards.empty()) {
+    auto index = incidents::WardIndex::loadFile(wards);
+    if (!index.ok()) return index.error();
+    o.wards = std::make_shared<const incidents::WardIndex>(std::move(*index));
+  }
+  o.sop_defaults_file = locateShipped("", "data/sop/default_templates.json");
+  p.incidents = std::make_unique<incidents::IncidentService>(*p.store, p.units, clock, o);
+  p.incidents->setListener([&p](const incidents::IncidentEvent& e) { publishIncident(p, e); });
+  if (auto s = p.incidents->load(); !s.ok()) return s;
+  p.incidents->start();
+  return core::Status::success();
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<Application>> Application::create(const core::ServeConfig& config) {
@@ -240,19 +371,41 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   if (auto s = p->subscriptions->load(); !s.ok()) return s.error();
   p->subscriptions->attach();
   p->subscriptions->start();
+  // The live stream hears of committed entity changes too (a cheap listener: it skips all work
+  // while no client is connected); staff notifications go to it, to webhooks and to email.
+  p->hub = std::make_unique<stream::Hub>(
+      p->units, clock,
+      [auth = p->auth.get()](std::string_view t) { return auth->authenticate(t); });
+  p->hub->start();
+  p->broker->addChangeListener([hub = p->hub.get()](const std::vector<context::EntityChange>& c) {
+    api::publishEntityChanges(*hub, c);
+  });
+  notify::DispatcherOptions notify_options;
+  notify_options.smtp.host = config.smtp_host;
+  notify_options.smtp.port = static_cast<uint16_t>(config.smtp_port);
+  notify_options.smtp.from = config.smtp_from;
+  notify_options.smtp.timeout = std::chrono::milliseconds(config.smtp_timeout_ms);
+  p->notifier = std::make_unique<notify::Dispatcher>(*p->store, p->units, clock, p->hub.get(),
+                                                     notify_options);
+  if (auto s = p->notifier->load(); !s.ok()) return s.error();
+  p->notifier->start();
+  if (auto s = startAlerts(*p, config, clock); !s.ok()) return s.error();
   storage::RetentionPolicy retention;
   retention.raw_days = config.raw_retention_days;
   retention.minute_rollup_days = config.minute_rollup_retention_days;
   p->retention = std::make_unique<context::RetentionService>(*p->store, clock, retention);
   if (auto s = p->retention->load(); !s.ok()) return s.error();
   p->retention->start();
+  if (auto s = startIncidents(*p, config, clock); !s.ok()) return s.error();
   // Workers hash passwords and wait on durable writes; sized so that group commit has company.
   p->workers = std::make_unique<boost::asio::thread_pool>(
       std::max(4u, 2 * std::thread::hardware_concurrency()));
-  p->api = std::make_unique<api::Api>(
-      api::ApiServices{p->store.get(), p->auth.get(), p->identity.get(), &p->units, &clock,
-                       p->workers.get(), p->broker.get(), p->contexts.get(), p->devices.get(),
-                       p->subscriptions.get(), p->retention.get()});
+  p->api = std::make_unique<api::Api>(api::ApiServices{
+      p->store.get(), p->auth.get(), p->identity.get(), &p->units, &clock, p->workers.get(),
+      p->broker.get(), p->contexts.get(), p->devices.get(), p->subscriptions.get(),
+      p->retention.get(), p->hub.get(), p->notifier.get()});
+  p->api->services().incidents = p->incidents.get();
+  p->api->services().alerts = p->alerts.get();
   p->api->registerRoutes(p->router);
   std::string web_root = locateShipped(config.web_root, kWebRoot);
   if (web_root.empty()) web_root = locateShipped("", kWebRootFallback);
@@ -303,8 +456,12 @@ core::Status Application::run() {
   p.server->stop(std::chrono::milliseconds(p.config.shutdown_grace_ms));
   if (p.mqtt) p.mqtt->stop();  // disconnects; its last batches reach the broker before the flush
   p.workers->join();           // in-flight handler work finishes; its writes are queued by now
+  p.incidents->stop();         // no SLA pass writes after the flush
   p.store->flush();            // …and durable
   p.subscriptions->stop();     // matches those commits, delivers within a grace, saves status
+  p.alerts->stop();
+  p.notifier->stop();  // webhooks and email still queued get a short grace
+  p.hub->stop();
   p.retention->stop();
   core::logInfo("stopped", {{"open_connections", p.server->openConnections()}});
   core::Logger::instance().flush();

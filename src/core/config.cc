@@ -179,6 +179,11 @@ constexpr Setting kSettings[] = {
    .doc = "Directory of @context documents loaded at start-up for air-gapped sites: "
           "`manifest.json` maps each URL to a file, `{\"<URL>\": \"<file>.jsonld\"}`.",
    .apply = assign<&ServeConfig::context_preload_dir>},
+  {.name = "rules.file", .kind = Kind::kString, .def = "",
+   .doc = "A versioned detection rules file `{\"version\": N, \"rules\": [...]}` loaded at "
+          "start-up; a rule replaces the stored one when its version is higher. The demo city "
+          "uses `data/rules/default.json`.",
+   .apply = assign<&ServeConfig::rules_file>},
   {.name = "subscriptions.max_count", .kind = Kind::kInt, .def = "1000",
    .doc = "Most NGSI-LD subscriptions the server keeps (each makes it call a URL); more are "
           "refused with 403.",
@@ -202,6 +207,28 @@ constexpr Setting kSettings[] = {
   {.name = "subscriptions.retry_backoff_ms", .kind = Kind::kInt, .def = "500",
    .doc = "Wait before the second attempt; doubles for each further one (at most 30 s).",
    .min = 10, .max = 60000, .apply = assign<&ServeConfig::subscriptions_retry_backoff_ms>},
+  {.name = "incidents.calendar", .kind = Kind::kString, .def = "",
+   .doc = "Working-day calendar of incident SLAs: a calendar document (see "
+          "`src/calendar/README.md`); empty = the shipped `data/calendar/vn_holidays.json`; "
+          "`24x7` = every hour of every day counts.",
+   .apply = assign<&ServeConfig::incidents_calendar>},
+  {.name = "incidents.tick_ms", .kind = Kind::kInt, .def = "5000",
+   .doc = "Milliseconds between SLA passes over open incidents (due soon, overdue, reminders, "
+          "escalation).",
+   .min = 50, .max = 600000, .apply = assign<&ServeConfig::incidents_tick_ms>},
+  {.name = "smtp.host", .kind = Kind::kString, .def = "",
+   .doc = "SMTP relay for staff email notifications (plain SMTP, no TLS or AUTH: a local relay); "
+          "empty = email off. Recipients are the email channels (`/api/v1/email-channels`).",
+   .apply = assign<&ServeConfig::smtp_host>},
+  {.name = "smtp.port", .kind = Kind::kInt, .def = "25",
+   .doc = "Port of the SMTP relay.",
+   .min = 1, .max = 65535, .apply = assign<&ServeConfig::smtp_port>},
+  {.name = "smtp.from", .kind = Kind::kString, .def = "cityioc@localhost",
+   .doc = "Sender address of staff email (envelope and From header).",
+   .apply = assign<&ServeConfig::smtp_from>},
+  {.name = "smtp.timeout_ms", .kind = Kind::kInt, .def = "10000",
+   .doc = "Milliseconds each SMTP step (connect, each reply) may take.",
+   .min = 100, .max = 120000, .apply = assign<&ServeConfig::smtp_timeout_ms>},
 };
 // clang-format on
 

@@ -48,10 +48,17 @@ struct ServeConfig {
   int subscriptions_timeout_ms = 0;
   int subscriptions_max_attempts = 0;
   int subscriptions_retry_backoff_ms = 0;
+  std::string incidents_calendar;  // "" = data/calendar/vn_holidays.json; "24x7" = always
+  int incidents_tick_ms = 5000;
+  std::string smtp_host;  // "" = staff email off
+  int smtp_port = 25;
+  std::string smtp_from;
+  int smtp_timeout_ms = 10000;
   bool context_allow_remote_fetch = true;
   int context_fetch_timeout_ms = 5000;
   int context_max_document_bytes = 1048576;
   std::string context_preload_dir;  // "" = none
+  std::string rules_file;           // "" = none (the demo loads data/rules/default.json)
   std::string config_file;          // "" if none
 };
 

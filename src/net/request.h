@@ -33,6 +33,24 @@ struct Request {
   std::string_view header(http::field f) const;
 };
 
+//! The body of a streaming response (Server-Sent Events), written chunk by chunk after the
+//! headers; the connection closes when either side ends it. Thread-safe: any thread may write.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  //! Queues a chunk; `report` = call the on_written callback once it is written. A stream with
+  //! more than its limit of chunks waiting is closed (a reader that does not keep up).
+  virtual void write(std::string chunk, bool report = true) = 0;
+  virtual void close() = 0;
+};
+using StreamStart = std::function<void(std::shared_ptr<ResponseStream>)>;
+struct StreamCallbacks {
+  StreamStart on_start;              //!< headers sent: the stream is ready for writes
+  std::function<void()> on_written;  //!< a reported chunk was written
+  std::function<void()> on_close;    //!< the connection ended, for any reason (once)
+  size_t max_queued = 256;
+};
+
 struct Response {
   http::status status = http::status::ok;
   std::string content_type = "application/json";
@@ -40,6 +58,8 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;      //!< close the connection after sending
   bool head_only = false;  //!< answer to HEAD: send Content-Length but no body
+  //! Set: a streaming response (no Content-Length, Connection: close); `body` is ignored.
+  std::shared_ptr<StreamCallbacks> stream;
 
   static Response json(http::status status, std::string body) {
     Response r;

@@ -82,13 +82,13 @@ void Router::add(http::verb method, std::string_view pattern, Handler handler,
   node->by_method[method] = routes_.back().get();
 }
 
-void Router::addWebSocket(std::string_view pattern, WebSocketHandler handler) {
+void Router::addWebSocket(std::string_view pattern, WebSocketHandler handler, Handler plain) {
   Node* node = insert(pattern);
   if (node->by_method.count(http::verb::get)) {
     throw std::logic_error("duplicate route " + std::string(pattern));
   }
   routes_.push_back(std::make_unique<Route>(
-      Route{http::verb::get, std::string(pattern), nullptr, std::move(handler), {}}));
+      Route{http::verb::get, std::string(pattern), std::move(plain), std::move(handler), {}}));
   node->by_method[http::verb::get] = routes_.back().get();
 }
 

@@ -32,7 +32,9 @@ class Router {
   Router();
   ~Router();
   void add(http::verb method, std::string_view pattern, Handler handler, RouteOptions options = {});
-  void addWebSocket(std::string_view pattern, WebSocketHandler handler);
+  //! `plain` (optional) answers a GET without an Upgrade (e.g. authorization, then 426); without
+  //! it such a request gets 426 Upgrade Required.
+  void addWebSocket(std::string_view pattern, WebSocketHandler handler, Handler plain = nullptr);
   //! Called for GET/HEAD requests that match no route (static files); 404 when unset.
   void setFallback(Handler handler) { fallback_ = std::move(handler); }
   const Handler& fallback() const { return fallback_; }

@@ -1,6 +1,7 @@
 #include "net/server.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -8,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <deque>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -42,6 +44,7 @@ struct HttpServer::Shared {
   std::atomic<int> in_flight{0};
   std::mutex websockets_mu;
   std::vector<std::weak_ptr<WebSocketSession>> websockets;  //!< closed by stop()
+  std::vector<std::weak_ptr<ResponseStream>> streams;       //!< closed by stop()
   std::vector<std::unique_ptr<ContextSessions>> per_context;
   obs::CounterFamily& requests;
   obs::HistogramFamily& latency;
@@ -88,6 +91,87 @@ std::string routeLabel(const Request& req) {
   return req.route ? req.route->pattern
                    : (req.raw.method() == http::verb::get ? "static" : "unmatched");
 }
+
+//! The socket of a streaming response after its headers: chunks written in order, a read loop
+//! that notices the client leaving. Lives on its connection's io_context.
+class SocketStream final : public ResponseStream,
+                           public std::enable_shared_from_this<SocketStream> {
+ public:
+  SocketStream(tcp::socket socket, std::shared_ptr<StreamCallbacks> callbacks,
+               std::shared_ptr<HttpServer::Shared> shared)
+      : socket_(std::move(socket)), cb_(std::move(callbacks)), shared_(std::move(shared)) {
+    shared_->open_connections.fetch_add(1);
+  }
+  ~SocketStream() override { shared_->open_connections.fetch_sub(1); }
+
+  //! On the socket's executor: sends `head`, then hands the stream to on_start.
+  void start(std::string head) {
+    queue_.emplace_back(std::move(head), false);
+    writeNext();
+    readLoop();
+    if (auto on_start = cb_->on_start) on_start(shared_from_this());
+  }
+  void write(std::string chunk, bool report) override {
+    asio::dispatch(socket_.get_executor(),
+                   [self = shared_from_this(), chunk = std::move(chunk), report]() mutable {
+                     if (self->finished_) return;
+                     if (self->queue_.size() >= self->cb_->max_queued) return self->finish();
+                     self->queue_.emplace_back(std::move(chunk), report);
+                     if (!self->writing_) self->writeNext();
+                   });
+  }
+  void close() override {
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->finish(); });
+  }
+
+ private:
+  void writeNext() {
+    if (queue_.empty() || finished_) {
+      writing_ = false;
+      return;
+    }
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(queue_.front().first),
+                      [self = shared_from_this()](error_code ec, size_t) {
+                        if (ec || self->finished_) return self->finish();
+                        const bool report = self->queue_.front().second;
+                        self->queue_.pop_front();
+                        if (report) {
+                          if (auto on_written = self->cb_->on_written) on_written();
+                        }
+                        self->writeNext();
+                      });
+  }
+  void readLoop() {
+    socket_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](error_code ec, size_t) {
+                              if (ec) return self->finish();
+                              self->readLoop();  // a streaming client has nothing to say
+                            });
+  }
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    queue_.clear();
+    error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    auto on_close = std::move(cb_->on_close);
+    // Breaks cycles through captured shared_ptrs.
+    cb_->on_close = nullptr;
+    cb_->on_written = nullptr;
+    cb_->on_start = nullptr;
+    if (on_close) on_close();
+  }
+
+  tcp::socket socket_;
+  std::shared_ptr<StreamCallbacks> cb_;
+  std::shared_ptr<HttpServer::Shared> shared_;
+  std::deque<std::pair<std::string, bool>> queue_;
+  bool writing_ = false;
+  bool finished_ = false;
+  std::array<char, 512> scratch_{};
+};
 
 }  // namespace
 
@@ -248,7 +332,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                      });
     });
     const auto method = req->raw.method();
-    if (match_.route && match_.route->websocket) {
+    if (match_.route && match_.route->websocket && !match_.route->handler) {
       Response r = problemResponse(http::status::upgrade_required, "upgrade-required", "",
                                    "this path speaks WebSocket only", req->path, req->request_id);
       r.headers.emplace_back("Upgrade", "websocket");
@@ -297,6 +381,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void writeResponse(Response&& r) {
     if (state_ == State::kClosed) return;
+    if (r.stream) return startStream(std::move(r));
     if (r.body.empty() && static_cast<unsigned>(r.status) >= 400) {
       r = problemResponse(r.status, defaultProblemSlug(r.status), "", "",
                           current_ ? current_->path : "", current_ ? current_->request_id : "");
@@ -332,6 +417,35 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (!keep) return self->lingeringClose();
       self->waitForRequest();
     });
+  }
+
+  //! A streaming response: headers now, then the socket belongs to a SocketStream.
+  void startStream(Response&& r) {
+    state_ = State::kClosed;
+    disarm();
+    std::string head = "HTTP/1.1 " + std::to_string(static_cast<unsigned>(r.status)) + " " +
+                       std::string(http::obsolete_reason(r.status)) + "\r\nServer: cityioc\r\n";
+    if (!r.content_type.empty()) head += "Content-Type: " + r.content_type + "\r\n";
+    if (current_) head += "X-Request-Id: " + current_->request_id + "\r\n";
+    for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+    head += "Connection: close\r\n\r\n";
+    if (current_ && shared_->access_log) {
+      core::logInfo("stream", {{"rid", current_->request_id},
+                               {"client", client_ip_},
+                               {"path", current_->path},
+                               {"status", static_cast<int>(r.status)}});
+    }
+    auto stream = std::make_shared<SocketStream>(std::move(socket_), r.stream, shared_);
+    {
+      std::lock_guard lock(shared_->websockets_mu);
+      auto& list = shared_->streams;
+      list.erase(std::remove_if(list.begin(), list.end(), [](auto& w) { return w.expired(); }),
+                 list.end());
+      list.push_back(stream);
+    }
+    current_.reset();
+    stream->start(std::move(head));
+    if (shared_->draining.load()) stream->close();
   }
 
   void recordMetrics(const http::response<http::string_body>& res) {
@@ -549,6 +663,9 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     std::lock_guard lock(shared_->websockets_mu);
     for (auto& weak : shared_->websockets) {
       if (auto ws = weak.lock()) ws->close();
+    }
+    for (auto& weak : shared_->streams) {
+      if (auto s = weak.lock()) s->close();
     }
   }
   for (size_t i = 0; i < contexts_.size(); ++i) {

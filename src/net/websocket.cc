@@ -32,6 +32,22 @@ void WebSocketSession::accept(const RawRequest& req, MessageFn on_message, Close
   });
 }
 
+void WebSocketSession::reject(Response response) {
+  auto res = std::make_shared<http::response<http::string_body>>(response.status, 11);
+  res->set(http::field::server, "cityioc");
+  if (!response.body.empty()) res->set(http::field::content_type, response.content_type);
+  for (auto& [k, v] : response.headers) res->set(k, v);
+  res->keep_alive(false);
+  res->body() = std::move(response.body);
+  res->prepare_payload();
+  http::async_write(ws_.next_layer(), *res, [self = shared_from_this(), res](error_code, size_t) {
+    error_code ec;
+    self->ws_.next_layer().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    self->ws_.next_layer().close(ec);
+    self->finish();
+  });
+}
+
 void WebSocketSession::readLoop() {
   buffer_.consume(buffer_.size());
   ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, size_t) {
@@ -65,6 +81,7 @@ void WebSocketSession::writeNext() {
                   [self = shared_from_this()](error_code ec, size_t) {
                     if (ec || self->finished_) return self->finish();
                     self->queue_.pop_front();
+                    if (auto on_written = self->on_written_) on_written();
                     self->writeNext();
                   });
 }
@@ -86,6 +103,7 @@ void WebSocketSession::finish() {
   if (on_close_) on_close_();
   on_close_ = nullptr;
   on_message_ = nullptr;  // breaks cycles through captured shared_ptrs
+  on_written_ = nullptr;
 }
 
 }  // namespace ioc::net

@@ -26,8 +26,13 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   //! runs once when the connection ends for any reason.
   void accept(const RawRequest& req, MessageFn on_message, CloseFn on_close);
   void send(std::string text);
+  //! Instead of accept(): answers the Upgrade request with `response` (401, 403 …) and closes.
+  void reject(Response response);
   void close();
   void setMaxQueued(size_t n) { max_queued_ = n; }
+  //! Runs on the session's thread after each message is written (flow control for producers
+  //! that keep their own queue, e.g. the live stream's coalescing).
+  void setOnWritten(std::function<void()> fn) { on_written_ = std::move(fn); }
   //! Runs when the session object is destroyed (the server's connection accounting).
   void setOnDestroy(std::function<void()> fn) { on_destroy_ = std::move(fn); }
   ~WebSocketSession();
@@ -46,6 +51,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   bool finished_ = false;
   MessageFn on_message_;
   CloseFn on_close_;
+  std::function<void()> on_written_;
   std::function<void()> on_destroy_;
 };
 

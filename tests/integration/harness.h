@@ -166,6 +166,9 @@ std::optional<HttpResponse> parseResponse(const std::string& raw);
 
 //! True if a TCP connect to 127.0.0.1:port is refused.
 bool connectRefused(uint16_t port);
+//! A listening socket on 127.0.0.1 with an ephemeral port (for receivers the server calls);
+//! throws std::runtime_error when it cannot listen.
+int listenLoopback(uint16_t* port);
 
 //! Percent-encodes a query parameter value (UTF-8 bytes).
 std::string urlEncode(std::string_view s);

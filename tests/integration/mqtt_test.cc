@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "integration/harness.h"
+#include "integration/support.h"
 
 namespace ioc::it {
 namespace {
@@ -27,137 +28,7 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-constexpr const char* kMosquitto = "/usr/sbin/mosquitto";
-constexpr const char* kMosquittoPub = "/usr/bin/mosquitto_pub";
 constexpr const char* kEntity = "urn:ngsi-ld:WeatherObserved:hue-001";
-
-//! A port that was free a moment ago (bound to port 0, then released).
-uint16_t freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-std::string readText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-//! fork + exec with stdin from `stdin_fd` (or /dev/null) and stdout+stderr to `log_path`.
-pid_t spawn(const std::vector<std::string>& args, const std::string& log_path, int stdin_fd = -1) {
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  pid_t pid = fork();
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int in = stdin_fd >= 0 ? stdin_fd : ::open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    dup2(log, 1);
-    dup2(log, 2);
-    execve(argv[0], argv.data(), environ);
-    _exit(127);
-  }
-  if (log >= 0) ::close(log);
-  return pid;
-}
-
-//! waitpid with a deadline; the exit code (128+signal), or nullopt if still running.
-std::optional<int> waitPid(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    int status = 0;
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (r < 0 && errno != EINTR) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(5ms);
-  }
-}
-
-//! `/usr/sbin/mosquitto` on 127.0.0.1:port with anonymous access, as a child process.
-class MosquittoBroker {
- public:
-  explicit MosquittoBroker(const std::string& dir) : dir_(dir), port_(freePort()) {
-    std::ofstream conf(dir_ + "/mosquitto.conf");
-    conf << "listener " << port_ << " 127.0.0.1\n"
-         << "allow_anonymous true\n"
-         << "persistence false\n";
-  }
-  ~MosquittoBroker() { stop(); }
-
-  testing::AssertionResult start() {
-    pid_ = spawn({kMosquitto, "-c", dir_ + "/mosquitto.conf"}, dir_ + "/mosquitto.log");
-    if (pid_ < 0) return testing::AssertionFailure() << "fork failed";
-    bool up =
-        eventually([&] { return !connectRefused(port_) || waitPid(pid_, 0ms).has_value(); }, 10s);
-    if (!up || connectRefused(port_)) {
-      stop();
-      return testing::AssertionFailure() << "mosquitto did not listen on " << port_ << ":\n"
-                                         << readText(dir_ + "/mosquitto.log");
-    }
-    return testing::AssertionSuccess();
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    if (!waitPid(pid_, 5s)) {
-      ::kill(pid_, SIGKILL);
-      waitPid(pid_, 5s);
-    }
-    pid_ = -1;
-  }
-  uint16_t port() const { return port_; }
-  std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  std::string dir_;
-  uint16_t port_;
-  pid_t pid_ = -1;
-};
-
-//! mosquitto_pub -q 1: returns once the broker has acknowledged the message.
-testing::AssertionResult publish(uint16_t port, const std::string& topic,
-                                 const std::string& payload, const std::string& log_dir) {
-  int in[2];
-  if (pipe2(in, O_CLOEXEC) != 0) return testing::AssertionFailure() << "pipe2 failed";
-  pid_t pid = spawn(
-      {kMosquittoPub, "-h", "127.0.0.1", "-p", std::to_string(port), "-q", "1", "-t", topic, "-s"},
-      log_dir + "/mosquitto_pub.log", in[0]);
-  ::close(in[0]);
-  size_t off = 0;
-  while (off < payload.size()) {
-    ssize_t n = ::write(in[1], payload.data() + off, payload.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    off += static_cast<size_t>(n);
-  }
-  ::close(in[1]);
-  auto code = waitPid(pid, 15s);
-  if (!code) {
-    ::kill(pid, SIGKILL);
-    waitPid(pid, 5s);
-    return testing::AssertionFailure() << "mosquitto_pub timed out";
-  }
-  if (*code != 0) {
-    return testing::AssertionFailure()
-           << "mosquitto_pub exited " << *code << ": " << readText(log_dir + "/mosquitto_pub.log");
-  }
-  return testing::AssertionSuccess();
-}
 
 //! The value of one sample in a Prometheus text exposition; -1 when absent.
 double sample(const std::string& text, const std::string& series) {
@@ -170,18 +41,6 @@ double sample(const std::string& text, const std::string& series) {
 }
 std::string dropped(const std::string& reason) {
   return "mqtt_messages_dropped_total{reason=\"" + reason + "\"}";
-}
-
-//! `cityioc key add`; the key is the last line of its output.
-std::string addKey(const std::string& data_dir, const std::string& name, const std::string& scope,
-                   const std::string& unit) {
-  auto r =
-      runCli({"key", "add", "--data", data_dir, "--name", name, "--scope", scope, "--unit", unit});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  std::string out = r.out;
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  size_t nl = out.rfind('\n');
-  return nl == std::string::npos ? out : out.substr(nl + 1);
 }
 
 json deviceSpec(const std::string& device_id = "dev1") {

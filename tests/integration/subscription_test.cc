@@ -58,17 +58,7 @@ struct Received {
 class Receiver {
  public:
   Receiver() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 16) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("receiver: cannot listen");
-    }
-    port_ = ntohs(addr.sin_port);
+    fd_ = listenLoopback(&port_);
     thread_ = std::thread([this] { acceptLoop(); });
   }
   ~Receiver() {

@@ -342,20 +342,21 @@ TEST(AuditTamper, EditedEntryIsDetectedAndTheTriggerBlocksEdits) {
   ServerProcess server;
   addUserCli(server.dataDir(), kAdminUser, kAdminPassword, "admin");  // seq 1
   ASSERT_TRUE(server.start());
-  std::string token = login(server.port(), kAdminUser, kAdminPassword);  // seq 2
+  // seq 2–4: the default SOP templates installed at the first start (audited like any change)
+  std::string token = login(server.port(), kAdminUser, kAdminPassword);  // seq 5
   ASSERT_FALSE(token.empty());
   auto created = postJson(server.port(), "/api/v1/users",
                           {{"username", "tamper.op"},
                            {"password", "tamper-password-1"},
                            {"role", "operator"},
                            {"unit_code", "46"}},
-                          token);  // seq 3
+                          token);  // seq 6
   ASSERT_EQ(created.status, 201u) << created.describe();
   ASSERT_EQ(server.terminate(), 0) << server.stderrText();
 
   auto before = runCli({"audit", "verify", "--data", server.dataDir()});
   ASSERT_EQ(before.exit_code, 0) << before.out << before.err;
-  EXPECT_NE(before.out.find("3 entries"), std::string::npos) << before.out;
+  EXPECT_NE(before.out.find("6 entries"), std::string::npos) << before.out;
 
   sqlite3* db = nullptr;
   const std::string path = server.dataDir() + "/cityioc.db";

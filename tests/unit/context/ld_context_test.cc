@@ -512,6 +512,36 @@ TEST(RemoteContext, ShippedSmartDataModelContextsResolveOffline) {
            "context.jsonld"));
   ASSERT_TRUE(raw.ok()) << raw.error().message;
   EXPECT_EQ((*raw)->expand("no2"), "https://smartdatamodels.org/dataModel.Environment/no2");
+  // Every shipped data model resolves under both of its published URLs.
+  struct Shipped {
+    const char* model;
+    const char* term;
+  };
+  for (const Shipped& s :
+       {Shipped{"Streetlighting", "powerState"}, Shipped{"WasteManagement", "fillingLevel"},
+        Shipped{"Transportation", "intensity"}, Shipped{"Device", "batteryLevel"}}) {
+    const std::string model = std::string("dataModel.") + s.model;
+    const std::string iri = "https://smartdatamodels.org/" + model + "/" + s.term;
+    for (const std::string& url :
+         {"https://smart-data-models.github.io/" + model + "/context.jsonld",
+          "https://raw.githubusercontent.com/smart-data-models/" + model +
+              "/master/context.jsonld"}) {
+      auto c = reg.resolveLink(link(url));
+      ASSERT_TRUE(c.ok()) << url << ": " << c.error().message;
+      EXPECT_EQ((*c)->expand(s.term), iri) << url;
+      EXPECT_EQ((*c)->compact(iri), s.term) << url;
+    }
+  }
+  // WasteManagement maps location through the "ngsi-ld:" prefix it leaves to the core context.
+  auto waste = reg.resolveLink(
+      link("https://smart-data-models.github.io/dataModel.WasteManagement/context.jsonld"));
+  ASSERT_TRUE(waste.ok()) << waste.error().message;
+  EXPECT_EQ((*waste)->expand("location"), kNs + "location");
+  auto transport = reg.resolveLink(
+      link("https://smart-data-models.github.io/dataModel.Transportation/context.jsonld"));
+  ASSERT_TRUE(transport.ok()) << transport.error().message;
+  EXPECT_EQ((*transport)->expand("TrafficFlowObserved"),
+            "https://smartdatamodels.org/dataModel.Transportation/TrafficFlowObserved");
 }
 
 }  // namespace
