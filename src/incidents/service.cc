@@ -383,7 +383,7 @@ std::string IncidentService::nextId(int64_t now_ms) {
   std::string day = calendar::formatDate(calendar::localDate(now_ms));
   day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
   int seq = ++day_seq_[day];
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "%04d", seq);
   return "INC-" + day + "-" + buf;
 }
