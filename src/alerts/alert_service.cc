@@ -179,14 +179,13 @@ void AlertService::attach() {
     }
     queue_cv_.notify_one();
   });
-  broker_.addPointListener([this](const std::vector<model::Point>& points) {
-    auto copy = std::make_shared<const std::vector<model::Point>>(points);
+  broker_.addPointListener([this](const Points& points) {
     std::lock_guard lock(queue_mu_);
     if (queue_.size() >= options_.queue_capacity) {
-      dropped_ += points.size();
+      dropped_ += points->size();
       return;
     }
-    queue_.emplace_back(std::move(copy));
+    queue_.emplace_back(points);
     queue_cv_.notify_one();
   });
 }
@@ -294,6 +293,12 @@ void AlertService::processChange(const context::EntityChange& change) {
   if (auto write_back = indices_->update(r)) writeBack(e.id, meta.type_iri, std::move(*write_back));
 }
 
+const std::string& AlertService::shortAttribute(const std::string& iri) {
+  auto it = short_names_.find(iri);
+  if (it == short_names_.end()) it = short_names_.emplace(iri, shortName(iri)).first;
+  return it->second;
+}
+
 const AlertService::EntityMeta* AlertService::metaOf(const std::string& entity_id) {
   auto it = meta_.find(entity_id);
   if (it != meta_.end()) return &it->second;
@@ -308,11 +313,11 @@ void AlertService::processPoints(const std::vector<model::Point>& points,
   for (const auto& p : points) {
     const EntityMeta* meta = metaOf(p.entity_id);
     if (!meta) continue;
-    const std::string attr = shortName(p.attribute);
+    const std::string& attr = shortAttribute(p.attribute);
     applySignals(
         engine_.onReading({p.entity_id, meta->type, attr, p.value, p.at_ms, meta->location}),
         meta->unit_code, out);
-    if (!indices_) continue;
+    if (!indices_ || !CityIndices::readsPoints(meta->type)) continue;
     EntityReadings r{p.entity_id, meta->type, {{attr, p.value}}, {}, p.at_ms};
     if (auto write_back = indices_->update(r)) {
       writeBack(p.entity_id, meta->type_iri, std::move(*write_back));

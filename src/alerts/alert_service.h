@@ -139,6 +139,8 @@ class AlertService {
   void processChange(const context::EntityChange& change);
   void processPoints(const std::vector<model::Point>& points, std::vector<rules::AlertChange>& out);
   const EntityMeta* metaOf(const std::string& entity_id);
+  //! shortName, remembered: every reading needs it, and cities have few attribute names.
+  const std::string& shortAttribute(const std::string& iri);
   void writeBack(const std::string& entity_id, const std::string& type_iri, nlohmann::json attrs);
   void applySignals(const std::vector<rules::Signal>& signals, const std::string& unit,
                     std::vector<rules::AlertChange>& out);
@@ -164,8 +166,10 @@ class AlertService {
   std::map<std::string, nlohmann::json> rule_docs_;             //!< id → stored rule document
   std::unordered_map<std::string, std::string> alert_units_;    //!< alert id → unit code
   std::unordered_map<std::string, std::string> subject_units_;  //!< event cluster → unit code
-  std::unordered_map<std::string, EntityMeta> meta_;  //!< entity id → what readings need
-  std::set<std::string> dirty_;                       //!< alert ids with unsaved counts
+  std::unordered_map<std::string, EntityMeta> meta_;
+  std::unordered_map<std::string, std::string>
+      short_names_;  //!< expanded → short (worker only)  //!< entity id → what readings need
+  std::set<std::string> dirty_;  //!< alert ids with unsaved counts
   std::unordered_map<std::string, geo::Geometry> wards_;
   std::atomic<uint64_t> next_seq_{0};
 

@@ -48,6 +48,10 @@ class CityIndices {
   //! Expanded-name-free attributes to write back onto the entity (normalized NGSI-LD with short
   //! names), or nullopt when nothing changed — so a write-back never triggers another.
   std::optional<nlohmann::json> update(const EntityReadings& r);
+  //! Whether readings of this type feed an index one point at a time (so others skip the work).
+  static bool readsPoints(const std::string& type) {
+    return type == "AirQualityObserved" || type == "WaterObserved";
+  }
 
  private:
   std::optional<nlohmann::json> airQuality(const EntityReadings& r);

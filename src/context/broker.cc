@@ -226,7 +226,7 @@ void Broker::submit(const Versions& previous, Versions changes,
       if (s.ok()) {
         for (const auto& listener : listeners_) listener(*batch);
         if (!points->empty()) {
-          for (const auto& listener : point_listeners_) listener(*points);
+          for (const auto& listener : point_listeners_) listener(points);
         }
       }
       done(std::move(s));

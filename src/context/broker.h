@@ -105,7 +105,9 @@ class Broker {
   void addChangeListener(ChangeListener listener);
   //! Every numeric reading of a durable write (several per entity when a batch carries
   //! successive readings, which one EntityChange folds together), after the change listeners.
-  using PointListener = std::function<void(const std::vector<model::Point>&)>;
+  //! The batch is shared and immutable: a listener may keep it without copying.
+  using PointListener =
+      std::function<void(const std::shared_ptr<const std::vector<model::Point>>&)>;
   void addPointListener(PointListener listener);
   size_t size() const;
 
