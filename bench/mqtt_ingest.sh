@@ -16,6 +16,8 @@
 # IOC_BENCH_RATE=N (publish N msgs/s in total instead of as fast as possible),
 # IOC_BENCH_PROBE=1 (notification latency under the load: bench_notify_probe PATCHes a probe
 # entity 100 times a second and receives the notifications of a keyValues subscription),
+# IOC_BENCH_ALERT_PROBE=N (N detection rules loaded, then bench_alert_probe sends 50 threshold
+# crossings a second and times reading → alert event on a WebSocket client),
 # and any CITYIOC_* setting for the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,10 +66,26 @@ if [ -n "$side" ]; then
 fi
 key=$("$bin" key add --data "$data" --name bench --scope integration --unit 46 2>/dev/null | tail -1)
 : >"$data/out"
+if [ -n "${IOC_BENCH_ALERT_PROBE:-}" ]; then
+  # N - 1 rules on other types (a city's many rules on other sensors), one on the probe entity;
+  # loaded as a rules file at start-up.
+  python3 - "$IOC_BENCH_ALERT_PROBE" "$data/rules.json" <<'PY'
+import json, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+def rule(i, t):
+    return {"id": f"r{i}", "name": "bench", "kind": "threshold", "version": 1,
+            "target": {"entityType": t, "attribute": "level"}, "op": ">", "value": 0,
+            "alert": {"category": "Other", "severity": "Minor", "urgency": "Expected",
+                      "certainty": "Observed", "headline": "{entityId} {value}"}}
+rules = [rule(i, f"OtherType{i}") for i in range(n - 1)] + [rule(n, "Probe")]
+json.dump({"version": 1, "rules": rules}, open(path, "w"))
+PY
+  export CITYIOC_RULES_FILE="$data/rules.json"
+fi
 CITYIOC_LOG_ACCESS=false CITYIOC_MQTT_URL="mqtt://127.0.0.1:$mport" CITYIOC_MQTT_QOS="$qos" \
   "$bin" serve --listen 127.0.0.1:0 --data "$data" >"$data/out" 2>"$data/log" &
 spid=$!
-for _ in $(seq 100); do grep -q "listening on" "$data/out" && break; sleep 0.1; done
+for _ in $(seq 1200); do grep -q "listening on" "$data/out" && break; sleep 0.1; done
 port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$data/out" | head -1)
 [ -n "$port" ] || { cat "$data/log" >&2; exit 1; }
 
@@ -132,6 +150,14 @@ if os.environ.get("IOC_BENCH_PROBE"):
     seconds = messages / rate if rate else 10
     probe = subprocess.Popen([os.path.join(os.path.dirname(pub), "bench_notify_probe"), port, key,
                               "urn:ngsi-ld:Probe:1", str(lport), str(int(100 * seconds)), "100"],
+                             stdout=subprocess.PIPE, text=True)
+if os.environ.get("IOC_BENCH_ALERT_PROBE"):
+    st, body, _ = call("POST", "/ngsi-ld/v1/entities", {"id": "urn:ngsi-ld:Probe:alert", "type": "Probe",
+                                                        "level": {"type": "Property", "value": -1}})
+    if st != 201: sys.exit(f"probe entity: {st} {body}")
+    seconds = messages / rate if rate else 10
+    probe = subprocess.Popen([os.path.join(os.path.dirname(pub), "bench_alert_probe"), port, key,
+                              "urn:ngsi-ld:Probe:alert", str(int(50 * seconds)), "50"],
                              stdout=subprocess.PIPE, text=True)
 perf = None
 if os.environ.get("IOC_BENCH_PERF"):
