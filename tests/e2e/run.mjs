@@ -1,0 +1,206 @@
+// End-to-end tests of the web dashboard (issue 6) with playwright-core driving Debian's Chromium
+// headless against a real cityioc. Run: node tests/e2e/run.mjs (or `npm run e2e` in web/).
+// Needs web/dist (scripts/web) and a built server (IOC_E2E_BINARY, else build/web, build/release
+// or build/debug-asan). Screenshots go to build/e2e-artifacts/. Exit code 0 = every step passed.
+//
+// Every wait is for a condition (an element, a text, an API state) with a deadline; there are no
+// fixed sleeps.
+import { createRequire } from 'node:module';
+import { mkdirSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findBinary, startServer } from './server.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(join(root, 'web/package.json'));
+const { chromium } = require('playwright-core');
+
+const artifacts = process.env.IOC_E2E_ARTIFACTS ?? join(root, 'build/e2e-artifacts');
+mkdirSync(artifacts, { recursive: true });
+const chromiumPath = process.env.IOC_E2E_CHROMIUM ?? '/usr/bin/chromium';
+const WAIT = 30000;
+const GAUGE = 'urn:ngsi-ld:WaterObserved:e2e-gauge';
+
+if (!existsSync(join(root, 'web/dist/index.html'))) {
+  console.error('e2e: web/dist is missing; run scripts/web first');
+  process.exit(1);
+}
+
+const started = Date.now();
+const results = [];
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true, ms: Date.now() - t0 });
+    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false, ms: Date.now() - t0, error: e });
+    console.log(`  ✗ ${name}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Polls fn until it returns a truthy value (API state; the browser side uses Playwright waits). */
+async function until(what, fn, timeout = WAIT) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const server = await startServer({ binary: findBinary(root), logDir: artifacts });
+console.log(`e2e: server at ${server.url}`);
+const http = async (path, { token, method = 'GET', json, headers = {} } = {}) => {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { ...(json ? { 'Content-Type': 'application/json' } : {}), ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+    body: json ? JSON.stringify(json) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+};
+const login = async (role) => (await http('/api/v1/auth/login', { method: 'POST', json: { username: server.accounts[role].user, password: server.accounts[role].password } })).token;
+const setHeight = (token, height) =>
+  http(`/ngsi-ld/v1/entities/${encodeURIComponent(GAUGE)}/attrs`, {
+    token,
+    method: 'PATCH',
+    json: { height: { type: 'Property', value: height, unitCode: 'MTR', observedAt: new Date().toISOString() } },
+  });
+
+const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+let failed = false;
+try {
+  const opToken = await login('operator');
+  // Our own river gauge: the demo city's simulator never writes to it.
+  await http('/ngsi-ld/v1/entities', {
+    token: opToken,
+    method: 'POST',
+    json: {
+      id: GAUGE,
+      type: 'WaterObserved',
+      location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [107.5805, 16.4665] } },
+      areaServed: { type: 'Property', value: 'E2E' },
+      height: { type: 'Property', value: 1.2, unitCode: 'MTR' },
+    },
+  });
+
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+  context.setDefaultTimeout(WAIT);
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
+
+  await step('log in (Vietnamese by default)', async () => {
+    await page.goto(server.url + '/');
+    await page.getByLabel('Tên đăng nhập').fill(server.accounts.operator.user);
+    await page.getByLabel('Mật khẩu').fill(server.accounts.operator.password);
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    await page.getByRole('link', { name: 'Tổng quan' }).waitFor();
+    await page.locator('[data-live="open"]').first().waitFor();
+    await page.locator('#w-rivers .river').first().waitFor();
+    await page.screenshot({ path: join(artifacts, '01-overview.png') });
+  });
+
+  await step('a live sensor value changes on the map', async () => {
+    await page.goto(`${server.url}/#/map?id=${encodeURIComponent(GAUGE)}`);
+    const value = page.getByTestId('sensor-value');
+    await value.filter({ hasText: '1,2 m' }).waitFor();
+    await setHeight(opToken, 1.57);
+    await value.filter({ hasText: '1,57 m' }).waitFor();
+    await page.locator('.ts-plot canvas, .ts-plot .hint').first().waitFor();
+    await page.screenshot({ path: join(artifacts, '02-map-live-value.png') });
+  });
+
+  let alertId = '';
+  await step('a reading over the threshold takes over the kiosk until acknowledged', async () => {
+    await page.goto(`${server.url}/?kiosk=1#/overview`);
+    await page.locator('.kiosk-shell [data-live="open"]').waitFor();
+    await setHeight(opToken, 4.8); // above alarm III (3.5 m): flood-alarm-3, severity Extreme
+    const alert = await until('the flood-alarm-3 alert of the e2e gauge', async () => {
+      const open = await http('/api/v1/alerts?status=open&rule=flood-alarm-3', { token: opToken });
+      return open.find((a) => a.subject === GAUGE);
+    });
+    alertId = alert.id;
+    // Other critical alerts of the demo city may be waiting too: acknowledge them until ours shows.
+    const takeover = page.locator('.takeover');
+    for (;;) {
+      await takeover.waitFor();
+      const shown = await takeover.getAttribute('data-alert-id');
+      if (shown === alertId) break;
+      await takeover.getByRole('button').click();
+      await page.locator(`.takeover[data-alert-id="${shown}"]`).waitFor({ state: 'detached' });
+    }
+    await page.screenshot({ path: join(artifacts, '03-kiosk-takeover.png') });
+    await takeover.getByRole('button', { name: 'Xác nhận đã nhận cảnh báo' }).click();
+    await page.locator(`.takeover[data-alert-id="${alertId}"]`).waitFor({ state: 'detached' });
+    const after = await http(`/api/v1/alerts/${encodeURIComponent(alertId)}`, { token: opToken });
+    if (after.status !== 'acknowledged') throw new Error(`alert status is ${after.status}`);
+    await page.screenshot({ path: join(artifacts, '04-kiosk-after-ack.png') });
+  });
+
+  await step('the acknowledged alert is on the operations board', async () => {
+    await page.goto(`${server.url}/#/ops?alert=${encodeURIComponent(alertId)}`);
+    await page.locator(`#board-alerts [data-alert-id="${alertId}"]`).waitFor();
+    await page.getByTestId('alert-status').filter({ hasText: 'Đã xác nhận' }).waitFor();
+    await page.screenshot({ path: join(artifacts, '05-operations.png') });
+  });
+
+  await step('switch language to English and back', async () => {
+    await page.getByRole('button', { name: 'Switch to English' }).click();
+    await page.getByRole('link', { name: 'Overview' }).waitFor();
+    await page.locator('html[lang="en"]').waitFor({ state: 'attached' });
+    await page.getByTestId('alert-status').filter({ hasText: 'Acknowledged' }).waitFor();
+    await page.screenshot({ path: join(artifacts, '06-english.png') });
+    await page.getByRole('button', { name: 'Chuyển sang tiếng Việt' }).click();
+    await page.getByRole('link', { name: 'Tổng quan' }).waitFor();
+  });
+
+  await step('the live stream reconnects after a drop', async () => {
+    await page.goto(`${server.url}/#/overview`);
+    await page.locator('[data-live="open"]').first().waitFor();
+    await page.evaluate(() => window.__cityiocDropLive?.());
+    await page.locator('[data-live="open"]').first().waitFor({ state: 'detached' });
+    await page.locator('[data-live="open"]').first().waitFor();
+  });
+
+  await step('screens: indicators, admin, citizen portal on a phone', async () => {
+    await page.goto(`${server.url}/#/indicators`);
+    await page.locator('#ind-cat').waitFor();
+    await page.screenshot({ path: join(artifacts, '07-indicators.png') });
+    const admin = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const ap = await admin.newPage();
+    await ap.goto(server.url + '/#/admin');
+    await ap.getByLabel('Tên đăng nhập').fill(server.accounts.admin.user);
+    await ap.getByLabel('Mật khẩu').fill(server.accounts.admin.password);
+    await ap.getByRole('button', { name: 'Đăng nhập' }).click();
+    await ap.getByRole('cell', { name: server.accounts.operator.user }).waitFor();
+    await ap.screenshot({ path: join(artifacts, '08-admin-users.png') });
+    await admin.close();
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const pp = await phone.newPage();
+    await pp.goto(server.url + '/#/portal');
+    await pp.getByRole('heading', { name: 'Gửi phản ánh hiện trường' }).waitFor();
+    const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 1) throw new Error(`the portal overflows a phone screen by ${overflow} px`);
+    await pp.screenshot({ path: join(artifacts, '09-portal-phone.png'), fullPage: true });
+    await phone.close();
+  });
+  await step('no script errors in the page', async () => {
+    if (pageErrors.length) throw new Error(pageErrors.join('; '));
+  });
+  await context.close();
+} catch (e) {
+  failed = true;
+  if (!results.some((r) => !r.ok)) console.log(`  ✗ setup: ${e.stack ?? e}`);
+} finally {
+  await browser.close();
+  await server.stop();
+}
+const secs = ((Date.now() - started) / 1000).toFixed(1);
+console.log(`e2e: ${results.filter((r) => r.ok).length}/${results.length} steps passed in ${secs} s; screenshots in ${artifacts}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,186 @@
+// The city map: Huế's ward polygons as the offline base map (a tile server is optional: set
+// localStorage "cityioc.tiles" to an {z}/{x}/{y} URL), wards coloured by VN_AQI, live sensor
+// markers, incidents, and an optional pin (citizen portal).
+import 'leaflet/dist/leaflet.css';
+import L from 'leaflet';
+import { useEffect, useRef } from 'preact/hooks';
+import { effect } from '@preact/signals';
+import { loadWards, type WardProps } from './wards';
+import { SensorLayer } from './sensorLayer';
+import { aqiColor, aqiLabel } from './colors';
+import { sensors, sensorsVersion, numberAttr, onSensorsChanged, type Sensor } from '../stores/sensors';
+import { openIncidents } from '../stores/incidents';
+import { lang, t, fmtNum } from '../lib/i18n';
+import { storage } from '../lib/storage';
+import type { Key } from '../lib/strings';
+
+export interface CityMapProps {
+  colourBy?: 'aqi' | 'none';
+  sensorTypes?: string[];
+  incidents?: boolean;
+  onSelect?: (s: Sensor) => void;
+  onPick?: (lat: number, lon: number) => void;
+  pin?: [number, number] | null;
+  focus?: [number, number] | null;
+  label: string;
+  class?: string;
+}
+
+const HUE: L.LatLngExpression = [16.463, 107.59];
+
+/** Highest VN_AQI per ward code among its stations. */
+function aqiByWard(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of sensors.values()) {
+    if (s.type !== 'AirQualityObserved' || !s.ward) continue;
+    const v = numberAttr(s, 'airQualityIndex');
+    if (v != null) out.set(s.ward, Math.max(v, out.get(s.ward) ?? 0));
+  }
+  return out;
+}
+
+export function CityMap(p: CityMapProps) {
+  const el = useRef<HTMLDivElement>(null);
+  const state = useRef<{
+    map: L.Map;
+    wards?: L.GeoJSON;
+    sensors?: SensorLayer;
+    incidents: L.LayerGroup;
+    pin?: L.Marker | L.CircleMarker;
+  } | null>(null);
+  const props = useRef(p);
+  props.current = p;
+
+  useEffect(() => {
+    const map = L.map(el.current!, { preferCanvas: true, zoomSnap: 0.5, attributionControl: true }).setView(HUE, 12);
+    map.attributionControl.setPrefix(false);
+    const tiles = storage.get('cityioc.tiles');
+    if (tiles) L.tileLayer(tiles, { maxZoom: 19, attribution: '© OpenStreetMap' }).addTo(map);
+    else el.current!.classList.add('offline-base');
+    const incidents = L.layerGroup().addTo(map);
+    state.current = { map, incidents };
+    map.on('click', (e: L.LeafletMouseEvent) => props.current.onPick?.(e.latlng.lat, e.latlng.lng));
+
+    let alive = true;
+    void loadWards().then((fc) => {
+      if (!alive) return;
+      const layer = L.geoJSON(fc, {
+        style: () => ({ color: '#334155', weight: 1, fillOpacity: 0.45, fillColor: '#e5e7eb' }),
+        onEachFeature: (f, l) => {
+          const w = f.properties as WardProps;
+          l.bindTooltip(() => {
+            const aqi = aqiByWard().get(w.code) ?? null;
+            const name = lang.value === 'en' ? w.fullNameEn : w.fullName;
+            return props.current.colourBy === 'aqi' ? `${name} — VN_AQI ${fmtNum(aqi, 0)} (${aqiLabel(aqi)})` : name;
+          }, { sticky: true });
+        },
+      }).addTo(map);
+      layer.bringToBack();
+      state.current!.wards = layer;
+      map.invalidateSize();
+      const focus = props.current.focus;
+      if (focus) map.setView(focus, 15, { animate: false });
+      else map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
+      recolour();
+    });
+
+    const recolour = () => {
+      const s = state.current;
+      if (!s?.wards) return;
+      const aqi = props.current.colourBy === 'aqi' ? aqiByWard() : null;
+      s.wards.setStyle((f) => {
+        const code = (f?.properties as WardProps | undefined)?.code ?? '';
+        const v = aqi?.get(code);
+        return { fillColor: aqi ? aqiColor(v ?? null) : '#e5e7eb', fillOpacity: aqi && v != null ? 0.55 : 0.35 };
+      });
+    };
+
+    let layer: SensorLayer | undefined;
+    if (p.sensorTypes) {
+      layer = new SensorLayer(map, p.sensorTypes, (s) => props.current.onSelect?.(s));
+      state.current.sensors = layer;
+      layer.rebuild();
+    }
+    // Ward colours follow the stations at most every 2 s; markers follow every change.
+    let recolourTimer = 0;
+    const offChanged = onSensorsChanged((changed) => {
+      layer?.update(changed);
+      if (!recolourTimer && changed.some((s) => s.type === 'AirQualityObserved')) {
+        recolourTimer = window.setTimeout(() => {
+          recolourTimer = 0;
+          recolour();
+        }, 2000);
+      }
+    });
+    // The first load arrives in one batch: draw everything once it is there.
+    let seen = -1;
+    const offFirst = effect(() => {
+      const v = sensorsVersion.value;
+      if (seen < 0 && v > 0 && sensors.size) {
+        seen = v;
+        layer?.rebuild();
+        recolour();
+      }
+    });
+    // The container's size settles after the lazy CSS and the layout: keep Leaflet in step.
+    const resize = new ResizeObserver(() => state.current && map.invalidateSize({ pan: false }));
+    resize.observe(el.current!);
+    return () => {
+      alive = false;
+      window.clearTimeout(recolourTimer);
+      offChanged();
+      offFirst();
+      resize.disconnect();
+      layer?.destroy();
+      map.remove();
+      state.current = null;
+    };
+  }, []);
+
+  // Layer choices.
+  useEffect(() => {
+    state.current?.sensors?.setTypes(p.sensorTypes ?? []);
+  }, [p.sensorTypes?.join(',')]);
+  useEffect(() => {
+    const s = state.current;
+    if (!s?.wards) return;
+    const aqi = p.colourBy === 'aqi' ? aqiByWard() : null;
+    s.wards.setStyle((f) => {
+      const v = aqi?.get((f?.properties as WardProps | undefined)?.code ?? '');
+      return { fillColor: aqi ? aqiColor(v ?? null) : '#e5e7eb', fillOpacity: aqi && v != null ? 0.55 : 0.35 };
+    });
+  }, [p.colourBy]);
+
+  // Incidents as squares-ish markers.
+  const incidents = p.incidents ? openIncidents.value : null;
+  useEffect(() => {
+    const s = state.current;
+    if (!s) return;
+    s.incidents.clearLayers();
+    for (const i of incidents ?? []) {
+      if (!i.location) continue;
+      L.circleMarker([i.location.lat, i.location.lon], {
+        radius: 11,
+        color: '#7f1d1d',
+        weight: 3,
+        fillColor: i.priority === 'critical' ? '#dc2626' : '#fb923c',
+        fillOpacity: 0.9,
+      })
+        .bindTooltip(`${t('ev.incident')}: ${i.title} (${t(`prio.${i.priority}` as Key)})`)
+        .addTo(s.incidents);
+    }
+  }, [incidents]);
+
+  // Pin and focus.
+  useEffect(() => {
+    const s = state.current;
+    if (!s) return;
+    s.pin?.remove();
+    if (p.pin) s.pin = L.circleMarker(p.pin, { radius: 10, color: '#b91c1c', weight: 3, fillColor: '#fecaca', fillOpacity: 1 }).addTo(s.map);
+  }, [p.pin?.[0], p.pin?.[1]]);
+  useEffect(() => {
+    if (p.focus) state.current?.map.setView(p.focus, Math.max(state.current.map.getZoom(), 15), { animate: false });
+  }, [p.focus?.[0], p.focus?.[1]]);
+
+  return <div ref={el} class={`city-map ${p.class ?? ''}`} role="region" aria-label={p.label} />;
+}
