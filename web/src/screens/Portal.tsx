@@ -5,7 +5,7 @@
 // uses placeholder paths: POST /api/v1/reports (multipart: JSON part "report" + "photos"),
 // GET /api/v1/reports/track/{code}, POST /api/v1/reports/track/{code}/rating. Check the field
 // names and categories (GET /open311/v2/services.json) against the real API when it lands.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { t, fmtDateTime, lang } from '../lib/i18n';
 import { api, ApiError } from '../lib/api';
 import { categoryLabel } from '../lib/labels';
@@ -28,7 +28,28 @@ function pendingMessage(e: unknown): unknown {
   return e instanceof ApiError && (e.status === 404 || e.status === 405) ? new Error(t('portal.pending')) : e;
 }
 
+interface Service {
+  service_code: string;
+  service_name: string;
+  description?: string;
+}
+
+/** The city's category catalogue from Open311 (GET /open311/v2/services.json) when the server
+ *  has it, else the built-in list. */
+function useCategories(): { code: string; name: string; hint?: string }[] {
+  const [services, setServices] = useState<Service[] | null>(null);
+  useEffect(() => {
+    api<Service[]>(`/open311/v2/services.json?locale=${lang.value}`, { anonymous: true }).then(
+      (s) => Array.isArray(s) && s.length > 0 && setServices(s),
+      () => undefined,
+    );
+  }, [lang.value]);
+  if (services) return services.map((s) => ({ code: s.service_code, name: s.service_name, hint: s.description }));
+  return CATEGORIES.map((c) => ({ code: c, name: categoryLabel(c) }));
+}
+
 function Submit() {
+  const categories = useCategories();
   const [pin, setPin] = useState<[number, number] | null>(null);
   const [emergency, setEmergency] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -72,9 +93,9 @@ function Submit() {
       <label>
         {t('portal.category')}
         <select name="category" required>
-          {CATEGORIES.map((c) => (
-            <option value={c} key={c}>
-              {categoryLabel(c)}
+          {categories.map((c) => (
+            <option value={c.code} key={c.code} title={c.hint}>
+              {c.name}
             </option>
           ))}
         </select>
