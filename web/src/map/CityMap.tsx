@@ -17,6 +17,8 @@ import type { Key } from '../lib/strings';
 export interface CityMapProps {
   colourBy?: 'aqi' | 'none';
   sensorTypes?: string[];
+  /** Group markers below zoom 15 (default); false draws every marker. */
+  cluster?: boolean;
   incidents?: boolean;
   onSelect?: (s: Sensor) => void;
   onPick?: (lat: number, lon: number) => void;
@@ -97,7 +99,7 @@ export function CityMap(p: CityMapProps) {
 
     let layer: SensorLayer | undefined;
     if (p.sensorTypes) {
-      layer = new SensorLayer(map, p.sensorTypes, (s) => props.current.onSelect?.(s));
+      layer = new SensorLayer(map, p.sensorTypes, (s) => props.current.onSelect?.(s), p.cluster ?? true);
       state.current.sensors = layer;
       layer.rebuild();
     }

@@ -5,11 +5,12 @@
 import L from 'leaflet';
 import { sensors, type Sensor } from '../stores/sensors';
 import { sensorState, TYPE_RADIUS } from './colors';
-import { t } from '../lib/i18n';
+import { t, fmtNum } from '../lib/i18n';
 import type { Key } from '../lib/strings';
 
 const CLUSTER_ZOOM = 15;
 const CELL = 56;
+const RESTYLE_MS = 500;
 const SEVERITY = ['#7e0023', '#8f3f97', '#dc2626', '#ff0000', '#f97316', '#ff7e00', '#eab308', '#ffff00', '#facc15'];
 
 export class SensorLayer {
@@ -24,6 +25,7 @@ export class SensorLayer {
     private readonly map: L.Map,
     types: Iterable<string>,
     private readonly onSelect: (s: Sensor) => void,
+    private readonly cluster = true,
   ) {
     this.types = new Set(types);
     this.group.addTo(map);
@@ -34,6 +36,7 @@ export class SensorLayer {
 
   destroy(): void {
     window.clearTimeout(this.rebuildTimer);
+    window.clearTimeout(this.flushTimer);
     this.map.off('zoomend moveend', this.onView);
     this.group.remove();
   }
@@ -74,7 +77,7 @@ export class SensorLayer {
     this.group.clearLayers();
     this.markers.clear();
     const list = this.visible();
-    this.clustered = this.map.getZoom() < CLUSTER_ZOOM && list.length > 200;
+    this.clustered = this.cluster && this.map.getZoom() < CLUSTER_ZOOM && list.length > 200;
     if (!this.clustered) {
       for (const s of list) {
         const m = this.marker(s);
@@ -117,15 +120,18 @@ export class SensorLayer {
         const i = SEVERITY.indexOf(sensorState(s).color);
         if (i >= 0 && i < worst) worst = i;
       }
-      const c = L.circleMarker([lat / rest.length, lon / rest.length], {
-        renderer: this.renderer,
-        radius: 8 + Math.min(14, Math.log2(rest.length) * 2.5),
-        color: '#1f2937',
-        weight: 2,
-        fillColor: worst < SEVERITY.length ? SEVERITY[worst]! : '#60a5fa',
-        fillOpacity: 0.75,
+      // A cluster is one DOM marker with its count (a few dozen at most on screen).
+      const size = Math.round(22 + Math.min(22, Math.log2(rest.length) * 3));
+      const colour = worst < SEVERITY.length ? SEVERITY[worst]! : '#60a5fa';
+      const c = L.marker([lat / rest.length, lon / rest.length], {
+        icon: L.divIcon({
+          className: 'cluster',
+          html: `<span style="background:${colour};width:${size}px;height:${size}px">${fmtNum(rest.length, 0)}</span>`,
+          iconSize: [size, size],
+        }),
+        title: t('map.cluster', { n: rest.length }),
+        keyboard: true,
       });
-      c.bindTooltip(t('map.cluster', { n: rest.length }), { permanent: false });
       c.on('click', () => {
         const b = L.latLngBounds(rest.map((s) => [s.lat!, s.lon!] as [number, number]));
         this.map.fitBounds(b.pad(0.3), { maxZoom: CLUSTER_ZOOM + 1, animate: false });
@@ -134,16 +140,34 @@ export class SensorLayer {
     }
   }
 
-  /** Live changes: restyle what is drawn, rebuild clusters lazily. */
+  private pending = new Map<string, Sensor>();
+  private flushTimer = 0;
+
+  /** Live changes, applied at most every RESTYLE_MS: a canvas restyle redraws the region of the
+   *  marker, so thousands of changes per second become a few redraws. */
   update(changed: Sensor[]): void {
+    for (const s of changed) this.pending.set(s.id, s);
+    if (!this.flushTimer) {
+      this.flushTimer = window.setTimeout(() => {
+        this.flushTimer = 0;
+        const batch = [...this.pending.values()];
+        this.pending.clear();
+        this.apply(batch);
+      }, RESTYLE_MS);
+    }
+  }
+
+  private apply(changed: Sensor[]): void {
     let missing = false;
     const bounds = this.map.getBounds().pad(0.2);
     for (const s of changed) {
       if (!this.types.has(s.type)) continue;
       const m = this.markers.get(s.id);
       if (m) {
-        m.setStyle({ fillColor: sensorState(s).color });
-        if (s.lat != null && s.lon != null) m.setLatLng([s.lat, s.lon]);
+        // Only what changes on screen: each restyle makes the canvas redraw its region.
+        const color = sensorState(s).color;
+        if (m.options.fillColor !== color) m.setStyle({ fillColor: color });
+        if (s.lat != null && s.lon != null && !m.getLatLng().equals([s.lat, s.lon])) m.setLatLng([s.lat, s.lon]);
       } else if (s.lat != null && s.lon != null && bounds.contains([s.lat, s.lon])) {
         missing = true;
       }

@@ -122,6 +122,7 @@ export function MapScreen() {
         <CityMap
           colourBy={colourBy}
           sensorTypes={types}
+          cluster={current.value.params.get('cluster') !== '0'}
           incidents={showIncidents}
           onSelect={select}
           focus={selected && selected.lat != null && selected.lon != null ? [selected.lat, selected.lon] : null}
