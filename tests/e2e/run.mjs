@@ -165,6 +165,18 @@ try {
     await page.screenshot({ path: join(artifacts, '04-kiosk-after-ack.png') });
   });
 
+  await step('the video wall at 3840×2160', async () => {
+    const wall = await browser.newContext({ viewport: { width: 3840, height: 2160 } });
+    const w = await wall.newPage();
+    const session = await page.evaluate(() => sessionStorage.getItem('cityioc.session'));
+    await w.addInitScript((v) => sessionStorage.setItem('cityioc.session', v), session);
+    await w.goto(`${server.url}/?kiosk=1&takeover=none#/overview`);
+    await w.locator('.kiosk-shell [data-live="open"]').waitFor();
+    await w.locator('#w-rivers .river').first().waitFor();
+    await w.screenshot({ path: join(artifacts, '04b-kiosk-4k.png') });
+    await wall.close();
+  });
+
   await step('the acknowledged alert is on the operations board', async () => {
     await page.goto(`${server.url}/#/ops?alert=${encodeURIComponent(alertId)}`);
     await page.locator(`#board-alerts [data-alert-id="${alertId}"]`).waitFor();

@@ -93,8 +93,9 @@ export function Kiosk() {
     return () => window.clearInterval(id);
   }, []);
   useEffect(() => {
-    document.body.classList.add('kiosk');
-    return () => document.body.classList.remove('kiosk');
+    // On <html>: rem units follow the wall's size.
+    document.documentElement.classList.add('kiosk');
+    return () => document.documentElement.classList.remove('kiosk');
   }, []);
 
   return (
