@@ -194,6 +194,22 @@ try {
     await page.getByRole('link', { name: 'Tổng quan' }).waitFor();
   });
 
+  await step('escalate the alert to an incident, assign it, complete an SOP step', async () => {
+    await page.goto(`${server.url}/#/ops?alert=${encodeURIComponent(alertId)}`);
+    await page.getByRole('button', { name: 'Chuyển thành sự vụ' }).click();
+    const detail = page.locator('.detail-pane');
+    await detail.getByRole('heading', { name: 'Quy trình xử lý (SOP)', exact: false }).waitFor();
+    await detail.getByLabel('Người xử lý', { exact: false }).fill('demo.agency-staff');
+    await detail.getByRole('button', { name: 'Giao xử lý' }).click();
+    await detail.locator('.pill', { hasText: 'Đã giao' }).waitFor();
+    const first = detail.locator('.steps li').first();
+    for (const input of await first.locator('input[type="number"]').all()) await input.fill('35');
+    await first.getByRole('button', { name: 'Hoàn thành' }).click();
+    await first.locator('.done').waitFor();
+    await detail.locator('.pill', { hasText: 'Đang xử lý' }).waitFor();
+    await page.screenshot({ path: join(artifacts, '07-incident-sop.png') });
+  });
+
   await step('the live stream reconnects after a drop', async () => {
     await page.goto(`${server.url}/#/overview`);
     await page.locator('[data-live="open"]').first().waitFor();
@@ -205,7 +221,7 @@ try {
   await step('screens: indicators, admin, citizen portal on a phone', async () => {
     await page.goto(`${server.url}/#/indicators`);
     await page.locator('#ind-cat').waitFor();
-    await page.screenshot({ path: join(artifacts, '07-indicators.png') });
+    await page.screenshot({ path: join(artifacts, '08-indicators.png') });
     const admin = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const ap = await admin.newPage();
     await ap.goto(server.url + '/#/admin');
@@ -213,7 +229,7 @@ try {
     await ap.getByLabel('Mật khẩu').fill(server.accounts.admin.password);
     await ap.getByRole('button', { name: 'Đăng nhập' }).click();
     await ap.getByRole('cell', { name: server.accounts.operator.user }).waitFor();
-    await ap.screenshot({ path: join(artifacts, '08-admin-users.png') });
+    await ap.screenshot({ path: join(artifacts, '09-admin-users.png') });
     await admin.close();
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const pp = await phone.newPage();
@@ -221,7 +237,7 @@ try {
     await pp.getByRole('heading', { name: 'Gửi phản ánh hiện trường' }).waitFor();
     const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (overflow > 1) throw new Error(`the portal overflows a phone screen by ${overflow} px`);
-    await pp.screenshot({ path: join(artifacts, '09-portal-phone.png'), fullPage: true });
+    await pp.screenshot({ path: join(artifacts, '10-portal-phone.png'), fullPage: true });
     await phone.close();
   });
   await step('no script errors in the page', async () => {

@@ -262,6 +262,11 @@ export const STRINGS = {
   'cat.lighting': ['Chiếu sáng công cộng', 'Street lighting'],
   'cat.roads': ['Hạ tầng đường sá', 'Roads'],
   'cat.other': ['Khác', 'Other'],
+  'cat.flooding': ['Ngập lụt', 'Flooding'],
+  'cat.fire': ['Cháy nổ', 'Fire'],
+  'cat.medical': ['Cấp cứu y tế', 'Medical'],
+  'cat.public_order': ['Trật tự công cộng', 'Public order'],
+  'cat.infrastructure': ['Hạ tầng', 'Infrastructure'],
   // indicators
   'ind.title': ['Chỉ số điều hành', 'Indicators'],
   'ind.incidentsByCategory': ['Sự vụ đang mở theo loại', 'Open incidents by category'],

@@ -10,6 +10,7 @@ import { lastEventAt } from '../lib/live';
 import { categoryLabel } from '../lib/labels';
 import { Widget } from '../components/Fresh';
 import { ErrorLine } from '../components/ErrorLine';
+import { StepForm } from '../components/StepForm';
 import { openAlerts, alertAction, alertsLoadedAt, useAlertFeed, type Alert } from '../stores/alerts';
 import { openIncidents, incidentAction, getIncident, incidentsLoadedAt, isOverdue, useIncidentFeed, type Incident } from '../stores/incidents';
 import { api } from '../lib/api';
@@ -251,12 +252,7 @@ function IncidentDetail({ id }: { id: string }) {
                     ✓ {t('ops.done')} {s.completed_by && `· ${s.completed_by}`}
                   </span>
                 ) : (
-                  manage &&
-                  open && (
-                    <button type="button" disabled={busy} onClick={() => act(`steps/${s.n}/complete`, {})}>
-                      {t('ops.complete')}
-                    </button>
-                  )
+                  manage && open && <StepForm step={s} busy={busy} onComplete={(data) => act(`steps/${s.n}/complete`, data ? { data } : {})} />
                 )}
               </li>
             ))}
