@@ -14,6 +14,7 @@ import { findBinary, startServer } from './server.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(root, 'web/package.json'));
 const { chromium } = require('playwright-core');
+const axeScript = require.resolve('axe-core/axe.min.js');
 
 const artifacts = process.env.IOC_E2E_ARTIFACTS ?? join(root, 'build/e2e-artifacts');
 mkdirSync(artifacts, { recursive: true });
@@ -39,6 +40,18 @@ async function step(name, fn) {
     console.log(`  ✗ ${name}: ${e.message}`);
     throw e;
   }
+}
+
+/** Accessibility basics: axe-core's WCAG 2 A/AA rules; serious or critical findings fail. */
+const a11yFindings = [];
+async function audit(page, name) {
+  await page.addScriptTag({ path: axeScript });
+  const found = await page.evaluate(async () =>
+    (await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] })).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.nodes.length}×, e.g. ${v.nodes[0].target.join(' ')})`),
+  );
+  for (const f of found) a11yFindings.push(`${name}: ${f}`);
 }
 
 /** Polls fn until it returns a truthy value (API state; the browser side uses Playwright waits). */
@@ -97,6 +110,8 @@ try {
 
   await step('log in (Vietnamese by default)', async () => {
     await page.goto(server.url + '/');
+    await page.getByLabel('Tên đăng nhập').waitFor();
+    await audit(page, 'login');
     await page.getByLabel('Tên đăng nhập').fill(server.accounts.operator.user);
     await page.getByLabel('Mật khẩu').fill(server.accounts.operator.password);
     await page.getByRole('button', { name: 'Đăng nhập' }).click();
@@ -104,6 +119,7 @@ try {
     await page.locator('[data-live="open"]').first().waitFor();
     await page.locator('#w-rivers .river').first().waitFor();
     await page.screenshot({ path: join(artifacts, '01-overview.png') });
+    await audit(page, 'overview');
   });
 
   await step('first load of the overall situation (budget: interactive < 2 s)', async () => {
@@ -174,6 +190,7 @@ try {
     await w.locator('.kiosk-shell [data-live="open"]').waitFor();
     await w.locator('#w-rivers .river').first().waitFor();
     await w.screenshot({ path: join(artifacts, '04b-kiosk-4k.png') });
+    await audit(w, 'video wall');
     await wall.close();
   });
 
@@ -182,6 +199,7 @@ try {
     await page.locator(`#board-alerts [data-alert-id="${alertId}"]`).waitFor();
     await page.getByTestId('alert-status').filter({ hasText: 'Đã xác nhận' }).waitFor();
     await page.screenshot({ path: join(artifacts, '05-operations.png') });
+    await audit(page, 'operations');
   });
 
   await step('switch language to English and back', async () => {
@@ -238,10 +256,14 @@ try {
     const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (overflow > 1) throw new Error(`the portal overflows a phone screen by ${overflow} px`);
     await pp.screenshot({ path: join(artifacts, '10-portal-phone.png'), fullPage: true });
+    await audit(pp, 'portal');
     await phone.close();
   });
   await step('no script errors in the page', async () => {
     if (pageErrors.length) throw new Error(pageErrors.join('; '));
+  });
+  await step('accessibility: no serious axe-core findings (WCAG 2 A/AA)', async () => {
+    if (a11yFindings.length) throw new Error(a11yFindings.join('; '));
   });
   await context.close();
 } catch (e) {

@@ -125,7 +125,7 @@ function LatestEvents() {
   const at = maxAt(alertsLoadedAt.value, lastEventAt.value.alerts, lastEventAt.value.incidents);
   return (
     <Widget title={t('ov.events')} at={at} id="w-events" class="events">
-      <ol class="event-list" aria-live="polite">
+      <ol class="event-list" aria-live="polite" tabIndex={0} aria-label={t('ov.events')}>
         {list.map((e) => (
           <li key={`${e.id}-${e.status}`} class={`ev ev-${e.kind} lvl-${e.level}`}>
             <time>{fmtTime(e.at)}</time>
