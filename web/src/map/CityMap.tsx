@@ -7,7 +7,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { effect } from '@preact/signals';
 import { loadWards, type WardProps } from './wards';
 import { SensorLayer } from './sensorLayer';
-import { aqiColor, aqiLabel } from './colors';
+import { aqiColor, aqiLabel, INCIDENT_SHADES } from './colors';
 import { sensors, sensorsVersion, numberAttr, onSensorsChanged, type Sensor } from '../stores/sensors';
 import { openIncidents } from '../stores/incidents';
 import { lang, t, fmtNum } from '../lib/i18n';
@@ -15,7 +15,7 @@ import { storage } from '../lib/storage';
 import type { Key } from '../lib/strings';
 
 export interface CityMapProps {
-  colourBy?: 'aqi' | 'none';
+  colourBy?: 'aqi' | 'incidents' | 'none';
   sensorTypes?: string[];
   /** Group markers below zoom 15 (default); false draws every marker. */
   cluster?: boolean;
@@ -41,6 +41,26 @@ function aqiByWard(): Map<string, number> {
   return out;
 }
 
+/** Open incidents per ward code. */
+function incidentsByWard(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const i of openIncidents.peek()) if (i.ward_code) out.set(i.ward_code, (out.get(i.ward_code) ?? 0) + 1);
+  return out;
+}
+
+/** Fill of a ward for the chosen colouring. */
+function wardStyle(colourBy: CityMapProps['colourBy'], code: string, aqi: Map<string, number> | null, inc: Map<string, number> | null): L.PathOptions {
+  if (colourBy === 'aqi') {
+    const v = aqi?.get(code);
+    return { fillColor: aqiColor(v ?? null), fillOpacity: v != null ? 0.55 : 0.35 };
+  }
+  if (colourBy === 'incidents') {
+    const n = inc?.get(code) ?? 0;
+    return { fillColor: INCIDENT_SHADES[Math.min(3, n)]!, fillOpacity: 0.6 };
+  }
+  return { fillColor: '#e5e7eb', fillOpacity: 0.35 };
+}
+
 export function CityMap(p: CityMapProps) {
   const el = useRef<HTMLDivElement>(null);
   const state = useRef<{
@@ -48,6 +68,7 @@ export function CityMap(p: CityMapProps) {
     wards?: L.GeoJSON;
     sensors?: SensorLayer;
     incidents: L.LayerGroup;
+    recolour?: () => void;
     pin?: L.Marker | L.CircleMarker;
   } | null>(null);
   const props = useRef(p);
@@ -73,6 +94,7 @@ export function CityMap(p: CityMapProps) {
           l.bindTooltip(() => {
             const aqi = aqiByWard().get(w.code) ?? null;
             const name = lang.value === 'en' ? w.fullNameEn : w.fullName;
+            if (props.current.colourBy === 'incidents') return `${name} — ${t('map.openIncidents', { n: incidentsByWard().get(w.code) ?? 0 })}`;
             return props.current.colourBy === 'aqi' ? `${name} — VN_AQI ${fmtNum(aqi, 0)} (${aqiLabel(aqi)})` : name;
           }, { sticky: true });
         },
@@ -89,13 +111,12 @@ export function CityMap(p: CityMapProps) {
     const recolour = () => {
       const s = state.current;
       if (!s?.wards) return;
-      const aqi = props.current.colourBy === 'aqi' ? aqiByWard() : null;
-      s.wards.setStyle((f) => {
-        const code = (f?.properties as WardProps | undefined)?.code ?? '';
-        const v = aqi?.get(code);
-        return { fillColor: aqi ? aqiColor(v ?? null) : '#e5e7eb', fillOpacity: aqi && v != null ? 0.55 : 0.35 };
-      });
+      const by = props.current.colourBy;
+      const aqi = by === 'aqi' ? aqiByWard() : null;
+      const inc = by === 'incidents' ? incidentsByWard() : null;
+      s.wards.setStyle((f) => wardStyle(by, (f?.properties as WardProps | undefined)?.code ?? '', aqi, inc));
     };
+    state.current.recolour = recolour;
 
     let layer: SensorLayer | undefined;
     if (p.sensorTypes) {
@@ -143,23 +164,16 @@ export function CityMap(p: CityMapProps) {
   useEffect(() => {
     state.current?.sensors?.setTypes(p.sensorTypes ?? []);
   }, [p.sensorTypes?.join(',')]);
-  useEffect(() => {
-    const s = state.current;
-    if (!s?.wards) return;
-    const aqi = p.colourBy === 'aqi' ? aqiByWard() : null;
-    s.wards.setStyle((f) => {
-      const v = aqi?.get((f?.properties as WardProps | undefined)?.code ?? '');
-      return { fillColor: aqi ? aqiColor(v ?? null) : '#e5e7eb', fillOpacity: aqi && v != null ? 0.55 : 0.35 };
-    });
-  }, [p.colourBy]);
+  useEffect(() => state.current?.recolour?.(), [p.colourBy]);
 
   // Incidents as squares-ish markers.
-  const incidents = p.incidents ? openIncidents.value : null;
+  const incidents = openIncidents.value;
   useEffect(() => {
     const s = state.current;
     if (!s) return;
     s.incidents.clearLayers();
-    for (const i of incidents ?? []) {
+    if (props.current.colourBy === 'incidents') s.recolour?.();
+    for (const i of p.incidents ? incidents : []) {
       if (!i.location) continue;
       L.circleMarker([i.location.lat, i.location.lon], {
         radius: 11,
@@ -171,7 +185,7 @@ export function CityMap(p: CityMapProps) {
         .bindTooltip(`${t('ev.incident')}: ${i.title} (${t(`prio.${i.priority}` as Key)})`)
         .addTo(s.incidents);
     }
-  }, [incidents]);
+  }, [incidents, p.incidents]);
 
   // Pin and focus.
   useEffect(() => {

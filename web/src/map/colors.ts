@@ -28,6 +28,9 @@ export function aqiLabel(aqi: number | null): string {
 }
 export const AQI_LEGEND = AQI.map((c, i) => ({ cat: i + 1, color: c.color }));
 
+/** Wards by open incidents: 0, 1, 2, 3 or more. */
+export const INCIDENT_SHADES = ['#f1f5f9', '#fde68a', '#fb923c', '#dc2626'];
+
 export const FLOOD_COLORS = ['#2563eb', '#eab308', '#f97316', '#dc2626'];
 
 /** The one value a marker shows for its type, formatted, and its colour. */

@@ -8,7 +8,7 @@ import { attrLabel, typeLabel } from '../lib/labels';
 import { Widget } from '../components/Fresh';
 import { TimeSeries } from '../components/TimeSeries';
 import { CityMap } from '../map/CityMap';
-import { sensorState, AQI_LEGEND } from '../map/colors';
+import { sensorState, AQI_LEGEND, INCIDENT_SHADES } from '../map/colors';
 import type { Key } from '../lib/strings';
 import { sensors, sensorsVersion, sensorsLoadedAt, SENSOR_TYPES, useSensorFeed, type Sensor } from '../stores/sensors';
 import { useIncidentFeed } from '../stores/incidents';
@@ -58,7 +58,7 @@ export function MapScreen() {
   useIncidentFeed();
   sensorsVersion.value;
   const [types, setTypes] = useState<string[]>(['AirQualityObserved', 'WaterObserved', 'TrafficFlowObserved', 'WasteContainer', 'Device']);
-  const [colourBy, setColourBy] = useState<'aqi' | 'none'>('aqi');
+  const [colourBy, setColourBy] = useState<'aqi' | 'incidents' | 'none'>('aqi');
   const [showIncidents, setShowIncidents] = useState(true);
   const selectedId = current.value.params.get('id');
   const selected = selectedId ? sensors.get(selectedId) ?? null : null;
@@ -77,6 +77,10 @@ export function MapScreen() {
           <label class="check">
             <input type="radio" name="colour" checked={colourBy === 'aqi'} onChange={() => setColourBy('aqi')} />
             {t('map.byAqi')}
+          </label>
+          <label class="check">
+            <input type="radio" name="colour" checked={colourBy === 'incidents'} onChange={() => setColourBy('incidents')} />
+            {t('map.byIncidents')}
           </label>
           <label class="check">
             <input type="radio" name="colour" checked={colourBy === 'none'} onChange={() => setColourBy('none')} />
@@ -109,14 +113,26 @@ export function MapScreen() {
               ))}
           </select>
         </label>
-        <div class="legend" aria-label={t('map.legend')}>
-          {AQI_LEGEND.map((l) => (
-            <span key={l.cat}>
-              <i style={{ background: l.color }} aria-hidden="true" />
-              {t(`aqi.${l.cat}` as Key)}
-            </span>
-          ))}
-        </div>
+        {colourBy === 'aqi' && (
+          <div class="legend" aria-label={t('map.legend')}>
+            {AQI_LEGEND.map((l) => (
+              <span key={l.cat}>
+                <i style={{ background: l.color }} aria-hidden="true" />
+                {t(`aqi.${l.cat}` as Key)}
+              </span>
+            ))}
+          </div>
+        )}
+        {colourBy === 'incidents' && (
+          <div class="legend">
+            {INCIDENT_SHADES.map((c, n) => (
+              <span key={c}>
+                <i style={{ background: c }} aria-hidden="true" />
+                {t('map.openIncidents', { n: n === 3 ? '3+' : n })}
+              </span>
+            ))}
+          </div>
+        )}
       </aside>
       <Widget title={t('ov.map')} at={at} silenceMs={120_000} class="map-main" id="w-bigmap">
         <CityMap
