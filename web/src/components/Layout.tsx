@@ -6,6 +6,21 @@ import type { Key } from '../lib/strings';
 import { current, type Route } from '../lib/router';
 import { me, can, logout } from '../lib/session';
 import { LiveBadge } from './Fresh';
+import { errorText } from './ErrorLine';
+import { sensorsError } from '../stores/sensors';
+import { alertsError } from '../stores/alerts';
+import { incidentsError } from '../stores/incidents';
+
+/** Snapshot loads that failed (the live stream retries them on its next reconnection). */
+function LoadErrors() {
+  const errors = [sensorsError.value, alertsError.value, incidentsError.value].filter(Boolean);
+  if (errors.length === 0) return null;
+  return (
+    <p class="error banner" role="alert">
+      {errors.map((e) => errorText(e)).join(' · ')}
+    </p>
+  );
+}
 
 const NAV: { route: Route; label: Key; permission?: string }[] = [
   { route: 'overview', label: 'nav.overview' },
@@ -67,6 +82,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        <LoadErrors />
         {children}
       </main>
     </div>

@@ -75,10 +75,6 @@ export function fmtShort(v: string | number | Date | null | undefined): string {
   const p = Object.fromEntries(df('short').formatToParts(d).map((x) => [x.type, x.value]));
   return `${p.hour}:${p.minute} ${p.day}/${p.month}`;
 }
-export function fmtDate(v: string | number | Date | null | undefined): string {
-  const d = toDate(v);
-  return d ? df('date').format(d) : '—';
-}
 /** "3 phút trước" / "3 minutes ago". */
 export function fmtAgo(ms: number, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - ms) / 1000));

@@ -3,6 +3,7 @@ import { signal, computed } from '@preact/signals';
 import { api, qs } from '../lib/api';
 import { onTopic, resyncs } from '../lib/live';
 import { pushEvent } from './events';
+import { can } from '../lib/session';
 
 export type Severity = 'Extreme' | 'Severe' | 'Moderate' | 'Minor' | 'Unknown';
 export const SEVERITIES: Severity[] = ['Extreme', 'Severe', 'Moderate', 'Minor', 'Unknown'];
@@ -36,7 +37,7 @@ export interface Alert {
 
 const byId = signal<Map<string, Alert>>(new Map());
 export const alertsLoadedAt = signal(0);
-export const alertsError = signal<string | null>(null);
+export const alertsError = signal<unknown>(null);
 
 const rank = (s: Severity) => SEVERITIES.indexOf(s);
 /** Open alerts, most severe first, then newest. */
@@ -54,13 +55,14 @@ export function upsertAlert(a: Alert): void {
 }
 
 export async function loadAlerts(): Promise<void> {
+  if (!can('alerts:read')) return;
   try {
     const list = await api<Alert[]>(`/api/v1/alerts${qs({ status: 'open', limit: 1000 })}`);
     byId.value = new Map(list.map((a) => [a.id, a]));
     alertsError.value = null;
     alertsLoadedAt.value = Date.now();
   } catch (e) {
-    alertsError.value = (e as Error).message;
+    alertsError.value = e;
   }
 }
 

@@ -4,6 +4,7 @@ import { signal, computed } from '@preact/signals';
 import { api, qs } from '../lib/api';
 import { onTopic, resyncs } from '../lib/live';
 import { pushEvent } from './events';
+import { can } from '../lib/session';
 
 export interface SopStep {
   n: number;
@@ -53,7 +54,7 @@ export interface Incident {
 const OPEN = new Set(['new', 'assigned', 'in_progress']);
 const byId = signal<Map<string, Incident>>(new Map());
 export const incidentsLoadedAt = signal(0);
-export const incidentsError = signal<string | null>(null);
+export const incidentsError = signal<unknown>(null);
 
 const PRIORITY = ['critical', 'high', 'medium', 'low'];
 export const openIncidents = computed(() =>
@@ -70,13 +71,14 @@ export function upsertIncident(i: Incident): void {
 }
 
 export async function loadIncidents(): Promise<void> {
+  if (!can('incidents:read')) return;
   try {
     const r = await api<{ items: Incident[] }>(`/api/v1/incidents${qs({ sort: 'triage', limit: 500 })}`);
     byId.value = new Map(r.items.map((i) => [i.id, i]));
     incidentsError.value = null;
     incidentsLoadedAt.value = Date.now();
   } catch (e) {
-    incidentsError.value = (e as Error).message;
+    incidentsError.value = e;
   }
 }
 

@@ -6,6 +6,7 @@ import { signal } from '@preact/signals';
 import { api, qs } from '../lib/api';
 import { onTopic, resyncs } from '../lib/live';
 import { shortName } from '../lib/http';
+import { can } from '../lib/session';
 
 export const SENSOR_TYPES = [
   'AirQualityObserved',
@@ -33,7 +34,7 @@ export interface Sensor {
 export const sensors = new Map<string, Sensor>();
 export const sensorsVersion = signal(0);
 export const sensorsLoadedAt = signal(0);
-export const sensorsError = signal<string | null>(null);
+export const sensorsError = signal<unknown>(null);
 
 type Listener = (changed: Sensor[]) => void;
 const listeners = new Set<Listener>();
@@ -78,6 +79,7 @@ function applyAttrs(s: Sensor, attrs: Record<string, unknown>): void {
 type KeyValues = Record<string, unknown> & { id: string; type: string };
 
 export async function loadSensors(): Promise<void> {
+  if (!can('context:read')) return;
   const PAGE = 1000;
   try {
     const seen = new Set<string>();
@@ -102,7 +104,7 @@ export async function loadSensors(): Promise<void> {
     sensorsError.value = null;
     sensorsLoadedAt.value = Date.now();
   } catch (e) {
-    sensorsError.value = (e as Error).message;
+    sensorsError.value = e;
   }
 }
 
