@@ -228,6 +228,124 @@ try {
     await page.screenshot({ path: join(artifacts, '07-incident-sop.png') });
   });
 
+  // Citizen report (issue 5): submitted with a photo from the portal on a phone, followed by its
+  // tracking code, worked by staff (triage and assign on the operations board, then start,
+  // evidence photo and resolve through the API), rated in the portal.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+  phone.setDefaultTimeout(WAIT);
+  const pp = await phone.newPage();
+  pp.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
+  let tracking = '';
+  let reportId = '';
+  await step('a citizen reports a broken road with a photo from a phone', async () => {
+    await pp.goto(server.url + '/#/portal');
+    await pp.getByRole('heading', { name: 'Gửi phản ánh hiện trường' }).waitFor();
+    // Matters the city does not take as field reports say where to go instead.
+    await pp.locator('button[data-service="khieu-nai-to-cao"]').click();
+    await pp.getByTestId('redirect').filter({ hasText: 'Ban Tiếp công dân' }).waitFor();
+    await pp.getByRole('button', { name: 'Đổi lĩnh vực' }).click();
+    await pp.locator('button[data-service="duong-hu-hong"]').click();
+    await pp.getByTestId('chosen-service').filter({ hasText: 'Đường' }).waitFor();
+    await pp.getByLabel('Mô tả sự việc').fill('Ổ gà lớn giữa đường, xe máy dễ ngã (e2e)');
+    await pp.getByLabel('Mức độ nguy hiểm').selectOption('cao');
+    // A pin in the middle of the city map.
+    const map = pp.locator('.portal-map');
+    await map.locator('canvas').first().waitFor(); // the ward polygons are drawn
+    const box = await map.boundingBox();
+    await pp.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await pp.getByTestId('pin').waitFor();
+    // A real PNG drawn on a canvas in the page; a text file posing as a JPEG is refused here.
+    const png = await pp.evaluate(() => {
+      const c = document.createElement('canvas');
+      c.width = 160;
+      c.height = 120;
+      const g = c.getContext('2d');
+      g.fillStyle = '#6b7280';
+      g.fillRect(0, 0, 160, 120);
+      g.fillStyle = '#1f2937';
+      g.beginPath();
+      g.ellipse(80, 64, 46, 24, 0, 0, Math.PI * 2);
+      g.fill();
+      return c.toDataURL('image/png').split(',')[1];
+    });
+    const photoInput = pp.locator('.photos input[type="file"]');
+    await photoInput.setInputFiles({ name: 'not-a-photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('hello, not an image') });
+    await pp.locator('.photos .error', { hasText: 'chỉ nhận ảnh JPEG hoặc PNG' }).waitFor();
+    await photoInput.setInputFiles({ name: 'o-ga.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+    await pp.locator('.photos .thumbs img').waitFor();
+    if (await pp.getByLabel('Cho phép giữ thông tin vị trí (GPS) trong ảnh').isChecked()) throw new Error('keep-location consent is on by default');
+    await pp.screenshot({ path: join(artifacts, '11-portal-report-filled.png'), fullPage: true });
+    await pp.getByRole('button', { name: 'Gửi phản ánh' }).click();
+    const code = pp.getByTestId('tracking-code');
+    await code.waitFor();
+    tracking = (await code.textContent()).trim();
+    if (tracking.length < 6) throw new Error(`tracking code "${tracking}"`);
+    await pp.screenshot({ path: join(artifacts, '12-portal-tracking-code.png') });
+    await pp.getByRole('link', { name: 'Theo dõi ngay' }).click();
+    await pp.getByTestId('report-status').filter({ hasText: 'Mới tiếp nhận' }).waitFor();
+    reportId = await pp.locator('.tracked').getAttribute('data-report-id');
+    await pp.locator('.tracked .thumbs img').first().waitFor();
+    await audit(pp, 'portal tracking');
+  });
+
+  await step('staff triage and assign it on the operations board, then resolve it with evidence', async () => {
+    await page.goto(`${server.url}/#/ops?report=${encodeURIComponent(reportId)}`);
+    await page.locator(`#board-reports [data-report-id="${reportId}"]`).waitFor();
+    const detail = page.locator('.detail-pane');
+    await detail.getByRole('button', { name: 'Tiếp nhận' }).click();
+    await detail.getByTestId('report-status').filter({ hasText: 'Đã phân loại' }).waitFor();
+    const agency = detail.getByLabel('Đơn vị xử lý');
+    if (!(await agency.getAttribute('placeholder'))) await agency.fill('Ban Quản lý hạ tầng đô thị Huế');
+    await detail.getByRole('button', { name: 'Giao xử lý' }).click();
+    await detail.getByTestId('report-status').filter({ hasText: 'Đã chuyển đơn vị xử lý' }).waitFor();
+    await page.screenshot({ path: join(artifacts, '13-operations-report.png') });
+    await http(`/api/v1/reports/${reportId}/start`, { token: opToken, method: 'POST', json: { note: 'Đội duy tu đang đến hiện trường' } });
+    const evidence = await page.evaluate(() => {
+      const c = document.createElement('canvas');
+      c.width = 160;
+      c.height = 120;
+      const g = c.getContext('2d');
+      g.fillStyle = '#4b5563';
+      g.fillRect(0, 0, 160, 120);
+      return c.toDataURL('image/jpeg', 0.8).split(',')[1];
+    });
+    const res = await fetch(`${server.url}/api/v1/reports/${reportId}/evidence`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${opToken}`, 'Content-Type': 'image/jpeg' },
+      body: Buffer.from(evidence, 'base64'),
+    });
+    if (res.status !== 201) throw new Error(`evidence: HTTP ${res.status} ${await res.text()}`);
+    await http(`/api/v1/reports/${reportId}/resolve`, { token: opToken, method: 'POST', json: { resolution: 'fixed', answer: 'Đã vá ổ gà ngày hôm nay.' } });
+    await detail.getByTestId('report-status').filter({ hasText: 'Đã xử lý' }).waitFor();
+  });
+
+  await step('the citizen sees the answer and rates it in the portal', async () => {
+    await pp.reload();
+    await pp.getByTestId('report-status').filter({ hasText: 'Đã xử lý' }).waitFor();
+    await pp.getByTestId('agency-answer').filter({ hasText: 'Đã vá ổ gà' }).waitFor();
+    await pp.locator('.tracked .thumbs.big img').first().waitFor();
+    await pp.getByLabel('4 sao').check({ force: true });
+    await pp.getByLabel('Đã khắc phục', { exact: true }).check();
+    await pp.screenshot({ path: join(artifacts, '14-portal-rate.png'), fullPage: true });
+    await pp.getByRole('button', { name: 'Gửi đánh giá' }).click();
+    await pp.getByText('Cảm ơn bạn đã đánh giá.').waitFor();
+    const after = await http(`/api/v1/reports/track/${encodeURIComponent(tracking)}`);
+    if (after.rating !== 4 || after.really_fixed !== true) throw new Error(`rating ${after.rating}, fixed ${after.really_fixed}`);
+    await pp.screenshot({ path: join(artifacts, '15-portal-rated.png'), fullPage: true });
+  });
+  await phone.close();
+
+  await step('report figures: overview today, open reports on the map, indicators per agency and ward', async () => {
+    await page.goto(`${server.url}/#/overview`);
+    await until('the overview counts today\'s report', async () => Number(await page.getByTestId('reports-today').textContent()) >= 1);
+    await page.goto(`${server.url}/#/map?colour=reports`);
+    await page.locator('.legend', { hasText: 'phản ánh đang mở' }).waitFor();
+    await page.goto(`${server.url}/#/indicators`);
+    await page.getByTestId('kpi-agency').waitFor();
+    await page.getByTestId('kpi-ward').waitFor();
+    await page.screenshot({ path: join(artifacts, '16-indicators-reports.png'), fullPage: true });
+  });
+
   await step('the live stream reconnects after a drop', async () => {
     await page.goto(`${server.url}/#/overview`);
     await page.locator('[data-live="open"]').first().waitFor();

@@ -41,6 +41,7 @@ function topics(): string[] {
   const out: string[] = [];
   if (can('alerts:read')) out.push('alerts');
   if (can('incidents:read')) out.push('incidents');
+  if (can('reports:read')) out.push('reports');
   if (can('context:read')) out.push('entities');
   return out;
 }

@@ -7,19 +7,24 @@ import { useEffect, useRef } from 'preact/hooks';
 import { effect } from '@preact/signals';
 import { loadWards, type WardProps } from './wards';
 import { SensorLayer } from './sensorLayer';
-import { aqiColor, aqiLabel, INCIDENT_SHADES } from './colors';
+import { aqiColor, aqiLabel, INCIDENT_SHADES, REPORT_SHADES } from './colors';
 import { sensors, sensorsVersion, numberAttr, onSensorsChanged, type Sensor } from '../stores/sensors';
 import { openIncidents } from '../stores/incidents';
-import { lang, t, fmtNum } from '../lib/i18n';
+import { openReportFeatures, reportsByWard } from '../stores/reportFeed';
+import { statusLabel } from '../lib/reports';
+import { lang, t, fmtNum, fmtDateTime } from '../lib/i18n';
 import { storage } from '../lib/storage';
 import type { Key } from '../lib/strings';
 
 export interface CityMapProps {
-  colourBy?: 'aqi' | 'incidents' | 'none';
+  colourBy?: 'aqi' | 'incidents' | 'reports' | 'none';
   sensorTypes?: string[];
   /** Group markers below zoom 15 (default); false draws every marker. */
   cluster?: boolean;
   incidents?: boolean;
+  /** Open citizen reports (public feed) as markers; click → onReport. */
+  reports?: boolean;
+  onReport?: (id: string) => void;
   onSelect?: (s: Sensor) => void;
   onPick?: (lat: number, lon: number) => void;
   pin?: [number, number] | null;
@@ -50,6 +55,10 @@ function incidentsByWard(): Map<string, number> {
 
 /** Fill of a ward for the chosen colouring. */
 function wardStyle(colourBy: CityMapProps['colourBy'], code: string, aqi: Map<string, number> | null, inc: Map<string, number> | null): L.PathOptions {
+  if (colourBy === 'reports') {
+    const n = inc?.get(code) ?? 0;
+    return { fillColor: REPORT_SHADES[n === 0 ? 0 : n <= 2 ? 1 : n <= 5 ? 2 : 3]!, fillOpacity: 0.6 };
+  }
   if (colourBy === 'aqi') {
     const v = aqi?.get(code);
     return { fillColor: aqiColor(v ?? null), fillOpacity: v != null ? 0.55 : 0.35 };
@@ -68,6 +77,7 @@ export function CityMap(p: CityMapProps) {
     wards?: L.GeoJSON;
     sensors?: SensorLayer;
     incidents: L.LayerGroup;
+    reports: L.LayerGroup;
     recolour?: () => void;
     pin?: L.Marker | L.CircleMarker;
   } | null>(null);
@@ -81,7 +91,8 @@ export function CityMap(p: CityMapProps) {
     if (tiles) L.tileLayer(tiles, { maxZoom: 19, attribution: '© OpenStreetMap' }).addTo(map);
     else el.current!.classList.add('offline-base');
     const incidents = L.layerGroup().addTo(map);
-    state.current = { map, incidents };
+    const reports = L.layerGroup().addTo(map);
+    state.current = { map, incidents, reports };
     map.on('click', (e: L.LeafletMouseEvent) => props.current.onPick?.(e.latlng.lat, e.latlng.lng));
 
     let alive = true;
@@ -95,6 +106,7 @@ export function CityMap(p: CityMapProps) {
             const aqi = aqiByWard().get(w.code) ?? null;
             const name = lang.value === 'en' ? w.fullNameEn : w.fullName;
             if (props.current.colourBy === 'incidents') return `${name} — ${t('map.openIncidents', { n: incidentsByWard().get(w.code) ?? 0 })}`;
+            if (props.current.colourBy === 'reports') return `${name} — ${t('map.openReports', { n: reportsByWard().get(w.code) ?? 0 })}`;
             return props.current.colourBy === 'aqi' ? `${name} — VN_AQI ${fmtNum(aqi, 0)} (${aqiLabel(aqi)})` : name;
           }, { sticky: true });
         },
@@ -113,7 +125,7 @@ export function CityMap(p: CityMapProps) {
       if (!s?.wards) return;
       const by = props.current.colourBy;
       const aqi = by === 'aqi' ? aqiByWard() : null;
-      const inc = by === 'incidents' ? incidentsByWard() : null;
+      const inc = by === 'incidents' ? incidentsByWard() : by === 'reports' ? reportsByWard() : null;
       s.wards.setStyle((f) => wardStyle(by, (f?.properties as WardProps | undefined)?.code ?? '', aqi, inc));
     };
     state.current.recolour = recolour;
@@ -186,6 +198,31 @@ export function CityMap(p: CityMapProps) {
         .addTo(s.incidents);
     }
   }, [incidents, p.incidents]);
+
+  // Open citizen reports: small purple diamonds-ish circles, overdue ones ringed in red.
+  const features = openReportFeatures.value;
+  useEffect(() => {
+    const s = state.current;
+    if (!s) return;
+    s.reports.clearLayers();
+    if (props.current.colourBy === 'reports') s.recolour?.();
+    if (!p.reports) return;
+    for (const f of features) {
+      if (!f.geometry) continue;
+      const [lon, lat] = f.geometry.coordinates;
+      const pr = f.properties;
+      const m = L.circleMarker([lat, lon], {
+        radius: 7,
+        color: pr.overdue ? '#b91c1c' : '#4c1d95',
+        weight: pr.overdue ? 3 : 2,
+        fillColor: '#8b5cf6',
+        fillOpacity: 0.85,
+      })
+        .bindTooltip(`${t('ev.report')} ${f.id ?? ''}: ${pr.service_name} · ${statusLabel(pr.status)} · ${fmtDateTime(pr.created_at)}${pr.overdue ? ` · ${t('portal.overdue')}` : ''}`)
+        .addTo(s.reports);
+      if (f.id) m.on('click', () => props.current.onReport?.(f.id!));
+    }
+  }, [features, p.reports, p.colourBy]);
 
   // Pin and focus.
   useEffect(() => {

@@ -31,6 +31,10 @@ export const AQI_LEGEND = AQI.map((c, i) => ({ cat: i + 1, color: c.color }));
 /** Wards by open incidents: 0, 1, 2, 3 or more. */
 export const INCIDENT_SHADES = ['#f1f5f9', '#fde68a', '#fb923c', '#dc2626'];
 
+/** Wards by open citizen reports: 0, 1–2, 3–5, 6 or more. */
+export const REPORT_SHADES = ['#f8fafc', '#ddd6fe', '#a78bfa', '#6d28d9'];
+export const REPORT_BINS = ['0', '1–2', '3–5', '6+'];
+
 export const FLOOD_COLORS = ['#2563eb', '#eab308', '#f97316', '#dc2626'];
 
 /** The one value a marker shows for its type, formatted, and its colour. */

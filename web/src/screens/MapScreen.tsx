@@ -8,7 +8,8 @@ import { attrLabel, typeLabel } from '../lib/labels';
 import { Widget } from '../components/Fresh';
 import { TimeSeries } from '../components/TimeSeries';
 import { CityMap } from '../map/CityMap';
-import { sensorState, AQI_LEGEND, INCIDENT_SHADES } from '../map/colors';
+import { sensorState, AQI_LEGEND, INCIDENT_SHADES, REPORT_SHADES, REPORT_BINS } from '../map/colors';
+import { useOpenReportsFeed, openReportFeatures } from '../stores/reportFeed';
 import type { Key } from '../lib/strings';
 import { sensors, sensorsVersion, sensorsLoadedAt, SENSOR_TYPES, useSensorFeed, type Sensor } from '../stores/sensors';
 import { useIncidentFeed } from '../stores/incidents';
@@ -56,10 +57,12 @@ function Details({ s }: { s: Sensor }) {
 export function MapScreen() {
   useSensorFeed();
   useIncidentFeed();
+  useOpenReportsFeed();
   sensorsVersion.value;
   const [types, setTypes] = useState<string[]>(['AirQualityObserved', 'WaterObserved', 'TrafficFlowObserved', 'WasteContainer', 'Device']);
-  const [colourBy, setColourBy] = useState<'aqi' | 'incidents' | 'none'>('aqi');
+  const [colourBy, setColourBy] = useState<'aqi' | 'incidents' | 'reports' | 'none'>(current.value.params.get('colour') === 'reports' ? 'reports' : 'aqi');
   const [showIncidents, setShowIncidents] = useState(true);
+  const [showReports, setShowReports] = useState(true);
   const selectedId = current.value.params.get('id');
   const selected = selectedId ? sensors.get(selectedId) ?? null : null;
   const toggle = (type: string) => setTypes((ts) => (ts.includes(type) ? ts.filter((x) => x !== type) : [...ts, type]));
@@ -83,6 +86,10 @@ export function MapScreen() {
             {t('map.byIncidents')}
           </label>
           <label class="check">
+            <input type="radio" name="colour" checked={colourBy === 'reports'} onChange={() => setColourBy('reports')} />
+            {t('map.byReports')}
+          </label>
+          <label class="check">
             <input type="radio" name="colour" checked={colourBy === 'none'} onChange={() => setColourBy('none')} />
             {t('map.byNone')}
           </label>
@@ -98,6 +105,10 @@ export function MapScreen() {
           <label class="check">
             <input type="checkbox" checked={showIncidents} onChange={() => setShowIncidents((v) => !v)} />
             {t('map.incidents')}
+          </label>
+          <label class="check">
+            <input type="checkbox" checked={showReports} onChange={() => setShowReports((v) => !v)} />
+            {t('map.reports')} <small>({fmtNum(openReportFeatures.value.length, 0)})</small>
           </label>
         </fieldset>
         <label>
@@ -133,6 +144,16 @@ export function MapScreen() {
             ))}
           </div>
         )}
+        {colourBy === 'reports' && (
+          <div class="legend">
+            {REPORT_SHADES.map((c, n) => (
+              <span key={c}>
+                <i style={{ background: c }} aria-hidden="true" />
+                {t('map.openReports', { n: REPORT_BINS[n]! })}
+              </span>
+            ))}
+          </div>
+        )}
       </aside>
       <Widget title={t('ov.map')} at={at} silenceMs={120_000} class="map-main" id="w-bigmap">
         <CityMap
@@ -140,6 +161,8 @@ export function MapScreen() {
           sensorTypes={types}
           cluster={current.value.params.get('cluster') !== '0'}
           incidents={showIncidents}
+          reports={showReports}
+          onReport={(id) => go('ops', { report: id })}
           onSelect={select}
           focus={selected && selected.lat != null && selected.lon != null ? [selected.lat, selected.lon] : null}
           label={t('nav.map')}

@@ -1,5 +1,5 @@
 // Operations console: a triage board of alerts (new / claimed) and incidents (new / assigned /
-// overdue); the chosen card's details with its actions, SOP steps and timeline.
+// overdue) and citizen reports (new / triaged / being handled / overdue, OpsReports.tsx); the chosen card's details with its actions, SOP steps and timeline.
 import { useEffect, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import { t, fmtDateTime, fmtNum, fmtTime } from '../lib/i18n';
@@ -14,6 +14,7 @@ import { StepForm } from '../components/StepForm';
 import { openAlerts, alertAction, alertsLoadedAt, useAlertFeed, type Alert } from '../stores/alerts';
 import { openIncidents, incidentAction, getIncident, incidentsLoadedAt, isOverdue, useIncidentFeed, type Incident } from '../stores/incidents';
 import { api } from '../lib/api';
+import { ReportBoard, ReportDetail } from './OpsReports';
 
 function AlertCard({ a }: { a: Alert }) {
   const selected = current.value.params.get('alert') === a.id;
@@ -280,6 +281,7 @@ export function Ops() {
   const p = current.value.params;
   const alertId = p.get('alert');
   const incidentId = p.get('incident');
+  const reportId = p.get('report');
   const overdue = incidents.filter(isOverdue);
   const rest = incidents.filter((i) => !isOverdue(i));
   return (
@@ -310,9 +312,18 @@ export function Ops() {
               </Column>
             </div>
           </Widget>
+          <ReportBoard />
         </div>
         <div class="detail-pane widget" aria-live="polite">
-          {alertId ? <AlertDetail id={alertId} key={alertId} /> : incidentId ? <IncidentDetail id={incidentId} key={incidentId} /> : <p class="hint">{t('ops.choose')}</p>}
+          {alertId ? (
+            <AlertDetail id={alertId} key={alertId} />
+          ) : incidentId ? (
+            <IncidentDetail id={incidentId} key={incidentId} />
+          ) : reportId ? (
+            <ReportDetail id={reportId} key={reportId} />
+          ) : (
+            <p class="hint">{t('ops.choose')}</p>
+          )}
         </div>
       </div>
     </div>

@@ -12,6 +12,9 @@ import { openAlerts, alertsLoadedAt, SEVERITIES, useAlertFeed } from '../stores/
 import { openIncidents, incidentsLoadedAt, isOverdue, useIncidentFeed } from '../stores/incidents';
 import { sensors, sensorsVersion, sensorsLoadedAt, numberAttr, useSensorFeed } from '../stores/sensors';
 import { events } from '../stores/events';
+import { reportsToday, reportsTodayAt, useReportsToday } from '../stores/reports';
+import { statusLabel } from '../lib/reports';
+import { can } from '../lib/session';
 import { useState } from 'preact/hooks';
 
 /** Alarm levels of the Hương river (data/indices/flood_stations.json: I 1.0 m, II 2.0 m, III 3.5 m). */
@@ -45,14 +48,27 @@ function KeyFigures() {
       <Widget title={t('ov.overdue')} at={atInc} id="fig-overdue" class="figure">
         <p class={`big ${incidents.some(isOverdue) ? 'warn' : ''}`}>{fmtNum(incidents.filter(isOverdue).length, 0)}</p>
       </Widget>
-      <Widget title={t('ov.reports')} id="fig-reports" class="figure">
-        {/* TODO(issue 5): citizen-report KPIs once /api/v1/reports exists. */}
-        <p class="big muted">—</p>
-        <p class="hint">
-          {t('ov.ontime')}: — · {t('ov.reportsPending')}
-        </p>
-      </Widget>
+      <ReportsToday />
     </div>
+  );
+}
+
+/** Citizen reports received today (since 00:00 in Huế) and the on-time rate of those, from the
+ *  KPI API (group_by=none); refreshed by the `reports` topic. */
+function ReportsToday() {
+  const k = reportsToday.value;
+  const at = maxAt(reportsTodayAt.value, lastEventAt.value.reports);
+  if (!can('reports:read')) return null;
+  return (
+    <Widget title={t('ov.reports')} at={at} id="fig-reports" class="figure">
+      <p class="big" data-testid="reports-today">
+        {k ? fmtNum(k.received, 0) : '—'}
+      </p>
+      <p class="hint">
+        {t('ov.ontime')}: <b data-testid="reports-ontime">{k?.on_time_pct != null ? `${fmtNum(k.on_time_pct, 0)} %` : '—'}</b>
+        {k && k.open_overdue > 0 && <span class="warn"> · {t('ov.reportsToday', { n: fmtNum(k.open_overdue, 0) })}</span>}
+      </p>
+    </Widget>
   );
 }
 
@@ -129,9 +145,9 @@ function LatestEvents() {
         {list.map((e) => (
           <li key={`${e.id}-${e.status}`} class={`ev ev-${e.kind} lvl-${e.level}`}>
             <time>{fmtTime(e.at)}</time>
-            <span class="ev-kind">{t(e.kind === 'alert' ? 'ev.alert' : 'ev.incident')}</span>
+            <span class="ev-kind">{t(`ev.${e.kind}`)}</span>
             <span class="ev-title">{e.title}</span>
-            <span class="ev-status">{t((e.kind === 'alert' ? `ast.${e.status}` : `ist.${e.status}`) as Key)}</span>
+            <span class="ev-status">{e.kind === 'report' ? statusLabel(e.status) : t((e.kind === 'alert' ? `ast.${e.status}` : `ist.${e.status}`) as Key)}</span>
           </li>
         ))}
         {list.length === 0 &&
@@ -153,6 +169,7 @@ export function Overview() {
   useSensorFeed();
   useAlertFeed();
   useIncidentFeed();
+  useReportsToday();
   const at = maxAt(sensorsLoadedAt.value, lastEventAt.value.entities);
   return (
     <div class="overview">

@@ -1,229 +1,713 @@
-// Citizen portal (mobile-first, public): submit a report with photos and a map pin, get the
-// tracking code, follow it, rate the result.
-//
-// TODO(issue 5): the citizen-report API is being built. Until the lead publishes it, this screen
-// uses placeholder paths: POST /api/v1/reports (multipart: JSON part "report" + "photos"),
-// GET /api/v1/reports/track/{code}, POST /api/v1/reports/track/{code}/rating. Check the field
-// names and categories (GET /open311/v2/services.json) against the real API when it lands.
-import { useEffect, useState } from 'preact/hooks';
-import { t, fmtDateTime, lang } from '../lib/i18n';
+// Citizen portal (mobile-first, public, Vietnamese first) on the native citizen-report API
+// (issue 5, src/api/report_routes.cc): category first (grouped; matters the city does not take
+// show where to go instead), description, a map pin or an address, the category's questions, up
+// to 5 photos checked here for type and size, consent to keep the photos' location, emergency
+// with the hotline, duplicate suggestions nearby; the tracking code on submission. "Theo dõi
+// phản ánh" (#/portal?track=CODE): status, timeline, the agency's answer and evidence photos,
+// and the rating once it is resolved.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { t, tOr, fmtDateTime, fmtNum, lang } from '../lib/i18n';
+import type { Key } from '../lib/strings';
 import { api, ApiError } from '../lib/api';
-import { categoryLabel } from '../lib/labels';
+import { session } from '../lib/session';
+import { current, go } from '../lib/router';
 import { LangSwitch } from '../components/Layout';
 import { ErrorLine } from '../components/ErrorLine';
 import { CityMap } from '../map/CityMap';
+import {
+  loadServices,
+  serviceName,
+  statusLabel,
+  resolutionLabel,
+  track,
+  rate,
+  duplicates,
+  type ReportService,
+  type CitizenReport,
+  type Duplicate,
+  type Question,
+} from '../lib/reports';
 
-const CATEGORIES = ['security_order', 'traffic', 'urban_order', 'construction', 'sanitation', 'environment', 'lighting', 'roads', 'other'];
 const MAX_PHOTOS = 5;
+const MAX_BYTES = 5 * 1024 * 1024;
+const GROUPS = ['security', 'traffic', 'urban_order', 'sanitation', 'environment', 'infrastructure', 'emergency', 'other', 'redirect'];
+const groupLabel = (g: string) => (GROUPS.includes(g) ? t(`rgroup.${g}` as Key) : g);
+const kindLabel = (k: string) => tOr(`rkind.${k}`, k);
 
-interface Tracked {
-  code: string;
-  status: string;
-  category?: string;
-  description?: string;
-  updates?: { at: string; status: string; text?: string }[];
+function problemText(e: unknown): unknown {
+  if (e instanceof ApiError && e.status === 404) return new Error(t('portal.notFound'));
+  return e;
 }
 
-function pendingMessage(e: unknown): unknown {
-  return e instanceof ApiError && (e.status === 404 || e.status === 405) ? new Error(t('portal.pending')) : e;
+/** JPEG (FF D8 FF) or PNG (89 50 4E 47), judged by content as the server does. */
+async function isImage(f: File): Promise<boolean> {
+  const b = new Uint8Array(await f.slice(0, 4).arrayBuffer());
+  return (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) || (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47);
 }
 
-interface Service {
-  service_code: string;
-  service_name: string;
-  description?: string;
+function useServices(): { services: ReportService[] | null; error: unknown } {
+  const [services, setServices] = useState<ReportService[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => void loadServices().then(setServices, setError), []);
+  return { services, error };
 }
 
-/** The city's category catalogue from Open311 (GET /open311/v2/services.json) when the server
- *  has it, else the built-in list. */
-function useCategories(): { code: string; name: string; hint?: string }[] {
-  const [services, setServices] = useState<Service[] | null>(null);
-  useEffect(() => {
-    api<Service[]>(`/open311/v2/services.json?locale=${lang.value}`, { anonymous: true }).then(
-      (s) => Array.isArray(s) && s.length > 0 && setServices(s),
-      () => undefined,
+function CategoryPicker({ services, onPick }: { services: ReportService[]; onPick: (s: ReportService) => void }) {
+  const groups = new Map<string, ReportService[]>();
+  for (const s of services) groups.set(s.group, [...(groups.get(s.group) ?? []), s]);
+  const order = [...groups.keys()].sort((a, b) => (GROUPS.indexOf(a) + 1 || 99) - (GROUPS.indexOf(b) + 1 || 99));
+  return (
+    <div class="categories" role="group" aria-labelledby="cat-h">
+      <h2 id="cat-h">{t('portal.chooseCategory')}</h2>
+      {order.map((g) => (
+        <section key={g} class="cat-group" aria-label={groupLabel(g)}>
+          <h3>{groupLabel(g)}</h3>
+          <ul>
+            {groups.get(g)!.map((s) => (
+              <li key={s.code}>
+                <button type="button" class={`cat ${s.handled ? '' : 'redirect'}`} data-service={s.code} onClick={() => onPick(s)}>
+                  <b>{serviceName(s)}</b>
+                  <small>{lang.value === 'en' && s.description_en ? s.description_en : s.description}</small>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ))}
+    </div>
+  );
+}
+
+function QuestionField({ q }: { q: Question }) {
+  const label = (lang.value === 'en' && q.description_en) || q.description || q.code;
+  const name = `attribute[${q.code}]`;
+  const opt = !q.required && <small> {t('portal.optional')}</small>;
+  if (q.values.length > 0) {
+    return (
+      <label>
+        {label}
+        {opt}
+        <select name={name} required={q.required}>
+          <option value="">—</option>
+          {q.values.map((v) => (
+            <option key={v.key} value={v.key}>
+              {v.name}
+            </option>
+          ))}
+        </select>
+      </label>
     );
-  }, [lang.value]);
-  if (services) return services.map((s) => ({ code: s.service_code, name: s.service_name, hint: s.description }));
-  return CATEGORIES.map((c) => ({ code: c, name: categoryLabel(c) }));
+  }
+  return (
+    <label>
+      {label}
+      {opt}
+      {q.datatype === 'text' ? (
+        <textarea name={name} required={q.required} rows={2} />
+      ) : (
+        <input name={name} required={q.required} type={q.datatype === 'number' ? 'number' : q.datatype === 'datetime' ? 'datetime-local' : 'text'} step="any" inputMode={q.datatype === 'number' ? 'decimal' : undefined} />
+      )}
+    </label>
+  );
+}
+
+interface Picked {
+  file: File;
+  url: string;
+}
+
+function Photos({ photos, setPhotos }: { photos: Picked[]; setPhotos: (p: Picked[]) => void }) {
+  const [problems, setProblems] = useState<string[]>([]);
+  const input = useRef<HTMLInputElement>(null);
+  const add = async (files: FileList | null) => {
+    const out = [...photos];
+    const errs: string[] = [];
+    for (const f of Array.from(files ?? [])) {
+      if (out.length >= MAX_PHOTOS) {
+        errs.push(t('portal.tooMany'));
+        break;
+      }
+      if (!(await isImage(f))) errs.push(t('portal.badType', { name: f.name }));
+      else if (f.size > MAX_BYTES) errs.push(t('portal.tooBig', { name: f.name }));
+      else out.push({ file: f, url: URL.createObjectURL(f) });
+    }
+    setProblems(errs);
+    setPhotos(out);
+    if (input.current) input.current.value = '';
+  };
+  const remove = (i: number) => {
+    URL.revokeObjectURL(photos[i]!.url);
+    setPhotos(photos.filter((_, n) => n !== i));
+  };
+  return (
+    <fieldset class="photos">
+      <legend>{t('portal.photos')}</legend>
+      <p class="hint" id="photos-hint">
+        {t('portal.photosHint')}
+      </p>
+      {photos.length > 0 && (
+        <ul class="thumbs">
+          {photos.map((p, i) => (
+            <li key={p.url}>
+              <img src={p.url} alt={t('portal.photo', { n: i + 1 })} />
+              <button type="button" class="remove" onClick={() => remove(i)} aria-label={t('portal.removePhoto', { n: i + 1 })}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {photos.length < MAX_PHOTOS && (
+        <label class="file">
+          {t('portal.addPhotos')}
+          <input ref={input} type="file" accept="image/jpeg,image/png" multiple aria-describedby="photos-hint" onChange={(e) => void add((e.currentTarget as HTMLInputElement).files)} />
+        </label>
+      )}
+      {problems.map((p) => (
+        <p class="error" role="alert" key={p}>
+          {p}
+        </p>
+      ))}
+    </fieldset>
+  );
+}
+
+function Duplicates({ items }: { items: Duplicate[] }) {
+  const [followed, setFollowed] = useState<Set<string>>(new Set());
+  const [error, setError] = useState<unknown>(null);
+  const signedIn = !!session.value;
+  const follow = async (id: string) => {
+    setError(null);
+    try {
+      await api(`/api/v1/reports/${encodeURIComponent(id)}/follow`, { method: 'POST' });
+      setFollowed(new Set([...followed, id]));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <section class="duplicates notice" aria-labelledby="dup-h" data-testid="duplicates">
+      <h3 id="dup-h">{t('portal.dupTitle')}</h3>
+      <p class="hint">{t('portal.dupHint')}</p>
+      <ul>
+        {items.map((d) => (
+          <li key={d.id}>
+            <span class="dup-text">{d.description || d.id}</span>
+            <small>
+              {statusLabel(d.status)} · {t('portal.dupDistance', { m: fmtNum(d.distance_m, 0) })} · {fmtDateTime(d.created_at)}
+              {d.followers > 0 && ` · ${t('portal.dupFollowers', { n: d.followers })}`}
+            </small>
+            {followed.has(d.id) ? (
+              <small class="ok">{t('portal.dupFollowed')}</small>
+            ) : (
+              signedIn && (
+                <button type="button" onClick={() => void follow(d.id)}>
+                  {t('portal.dupFollow')}
+                </button>
+              )
+            )}
+          </li>
+        ))}
+      </ul>
+      {!signedIn && <p class="hint">{t('portal.dupFollowLogin')}</p>}
+      <ErrorLine error={error} />
+    </section>
+  );
+}
+
+function Sent({ r, onAgain }: { r: CitizenReport; onAgain: () => void }) {
+  const [copied, setCopied] = useState(false);
+  const code = r.tracking_code ?? '';
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(code);
+    } catch {
+      // No clipboard permission (http, old browsers): select the code so the user can copy it.
+      const sel = getSelection();
+      const el = document.getElementById('tracking-code');
+      if (sel && el) sel.selectAllChildren(el);
+    }
+    setCopied(true);
+  };
+  return (
+    <section class="sent" aria-labelledby="sent-h" role="status">
+      <h1 id="sent-h">{t('portal.sentTitle')}</h1>
+      {r.hotline && (
+        <p class="notice emergency">
+          {t('portal.emergencyCall', { n: r.hotline })} <a href={`tel:${r.hotline}`}>{t('portal.callNow', { n: r.hotline })}</a>
+        </p>
+      )}
+      <p>{t('portal.sentCode')}</p>
+      <p class="tracking-code" id="tracking-code" data-testid="tracking-code">
+        {code}
+      </p>
+      <div class="row">
+        <button type="button" onClick={() => void copy()}>
+          {copied ? t('portal.copied') : t('portal.copy')}
+        </button>
+        <a class="button primary" href={`#/portal?track=${encodeURIComponent(code)}`}>
+          {t('portal.followNow')}
+        </a>
+      </div>
+      <p class="hint">{t('portal.sentKeep')}</p>
+      <p>
+        {r.service_name} · {r.id}
+      </p>
+      <button type="button" class="link" onClick={onAgain}>
+        {t('portal.another')}
+      </button>
+    </section>
+  );
 }
 
 function Submit() {
-  const categories = useCategories();
+  const { services, error: loadError } = useServices();
+  const [service, setService] = useState<ReportService | null>(null);
   const [pin, setPin] = useState<[number, number] | null>(null);
   const [emergency, setEmergency] = useState(false);
+  const [photos, setPhotos] = useState<Picked[]>([]);
+  const [dups, setDups] = useState<Duplicate[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [code, setCode] = useState<string | null>(null);
+  const [sent, setSent] = useState<CitizenReport | null>(null);
+
+  // Open reports of the same category near the pin, while the citizen writes.
+  useEffect(() => {
+    setDups([]);
+    if (!service?.handled || !pin) return;
+    const ctl = new AbortController();
+    const timer = window.setTimeout(() => {
+      duplicates(service.code, pin[0], pin[1], ctl.signal).then(setDups, () => undefined);
+    }, 300);
+    return () => {
+      window.clearTimeout(timer);
+      ctl.abort();
+    };
+  }, [service?.code, pin?.[0], pin?.[1]]);
+
+  const locate = () => {
+    setError(null);
+    navigator.geolocation?.getCurrentPosition(
+      (p) => setPin([p.coords.latitude, p.coords.longitude]),
+      () => setError(new Error(t('portal.gpsFailed'))),
+      { enableHighAccuracy: true, timeout: 15000 },
+    );
+  };
+
+  const reset = () => {
+    photos.forEach((p) => URL.revokeObjectURL(p.url));
+    setPhotos([]);
+    setPin(null);
+    setService(null);
+    setEmergency(false);
+    setSent(null);
+    setError(null);
+  };
+
   const onSubmit = async (e: Event) => {
     e.preventDefault();
+    if (!service) return;
     const form = e.currentTarget as HTMLFormElement;
     const f = new FormData(form);
-    const photos = f.getAll('photos').filter((p): p is File => p instanceof File && p.size > 0);
-    if (photos.length > MAX_PHOTOS) return setError(new Error(t('portal.tooMany')));
-    const report: Record<string, unknown> = {
-      category: f.get('category'),
-      description: f.get('description'),
-      emergency,
-      lang: lang.value,
-    };
-    if (pin) Object.assign(report, { lat: pin[0], lon: pin[1] });
+    const description = String(f.get('description') ?? '').trim();
     const address = String(f.get('address') ?? '').trim();
-    if (address) report.address = address;
+    if (!pin && !address) return setError(new Error(t('portal.needPlace')));
+    if (!description && photos.length === 0) return setError(new Error(t('portal.needText')));
     const body = new FormData();
-    body.set('report', new Blob([JSON.stringify(report)], { type: 'application/json' }));
-    photos.forEach((p) => body.append('photos', p, p.name));
+    body.set('service_code', service.code);
+    body.set('description', description);
+    if (pin) {
+      body.set('lat', pin[0].toFixed(6));
+      body.set('long', pin[1].toFixed(6));
+    }
+    body.set('address', address);
+    body.set('emergency', emergency ? 'true' : 'false');
+    body.set('keep_location', f.get('keep_location') === 'on' ? 'true' : 'false');
+    for (const q of service.questions) {
+      const v = String(f.get(`attribute[${q.code}]`) ?? '').trim();
+      if (v) body.set(`attribute[${q.code}]`, v);
+    }
+    for (const k of ['name', 'phone', 'email']) {
+      const v = String(f.get(k) ?? '').trim();
+      if (v) body.set(k, v);
+    }
+    photos.forEach((p, i) => body.append('photo', p.file, p.file.name || `photo-${i + 1}`));
     setBusy(true);
     setError(null);
     try {
-      const r = await api<{ tracking_code?: string; code?: string }>('/api/v1/reports', { body, anonymous: true });
-      setCode(r.tracking_code ?? r.code ?? '');
-      form.reset();
-      setPin(null);
+      const r = await api<CitizenReport>('/api/v1/reports', { method: 'POST', body, anonymous: !session.value });
+      photos.forEach((p) => URL.revokeObjectURL(p.url));
+      setPhotos([]);
+      setSent(r);
+      window.scrollTo(0, 0);
     } catch (err) {
-      setError(pendingMessage(err));
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (sent) return <Sent r={sent} onAgain={reset} />;
+  const hotline = service?.hotline || '112';
+  return (
+    <div class="portal-submit">
+      <h1 id="portal-h">{t('portal.title')}</h1>
+      <p>{t('portal.intro')}</p>
+      <ErrorLine error={loadError} />
+      {services && !service && <CategoryPicker services={services} onPick={(s) => (setService(s), setError(null))} />}
+      {service && (
+        <div class="chosen">
+          <p class="chosen-name">
+            <b data-testid="chosen-service">{serviceName(service)}</b>
+            <button type="button" class="link" onClick={() => setService(null)}>
+              {t('portal.change')}
+            </button>
+          </p>
+          {service.handled && <small>{t('portal.sla', { n: service.sla_working_days })}</small>}
+          {service.hotline && (
+            <small>
+              {' · '}
+              <a href={`tel:${service.hotline}`}>{t('portal.hotline', { n: service.hotline })}</a>
+            </small>
+          )}
+        </div>
+      )}
+      {service && !service.handled && (
+        <div class="notice redirect" role="note" data-testid="redirect">
+          <p>{t('portal.notHandled')}</p>
+          <p>
+            <b>{t('portal.goInstead')}</b> {(lang.value === 'en' && service.redirect_en) || service.redirect}
+          </p>
+        </div>
+      )}
+      {service?.handled && (
+        <form class="portal-form" onSubmit={onSubmit} aria-labelledby="portal-h" noValidate={false}>
+          <label class="check toggle">
+            <input type="checkbox" checked={emergency} onChange={() => setEmergency((v) => !v)} />
+            {t('portal.emergency')}
+          </label>
+          {emergency && (
+            <p class="notice emergency" role="alert">
+              {t('portal.emergencyCall', { n: hotline })}{' '}
+              <a class="button danger" href={`tel:${hotline}`}>
+                {t('portal.callNow', { n: hotline })}
+              </a>
+            </p>
+          )}
+          <label>
+            {t('portal.description')}
+            <textarea name="description" maxLength={4000} rows={4} aria-describedby="desc-hint" />
+          </label>
+          <p class="hint" id="desc-hint">
+            {t('portal.descriptionHint')}
+          </p>
+          <fieldset>
+            <legend>{t('portal.where')}</legend>
+            <p class="hint">{t('portal.location')}</p>
+            <CityMap onPick={(lat, lon) => setPin([lat, lon])} pin={pin} focus={pin} label={t('portal.map')} class="portal-map" />
+            <div class="row">
+              {pin ? (
+                <p class="hint" data-testid="pin">
+                  {t('portal.pin', { lat: pin[0].toFixed(5), lon: pin[1].toFixed(5) })}
+                </p>
+              ) : (
+                <span />
+              )}
+              {'geolocation' in navigator && (
+                <button type="button" onClick={locate}>
+                  {t('portal.useGps')}
+                </button>
+              )}
+            </div>
+            <label>
+              {t('portal.address')}
+              <input name="address" autoComplete="street-address" maxLength={500} />
+            </label>
+          </fieldset>
+          {dups.length > 0 && <Duplicates items={dups} />}
+          {service.questions.length > 0 && (
+            <fieldset>
+              <legend>{t('ops.attributes')}</legend>
+              {[...service.questions].sort((a, b) => a.order - b.order).map((q) => (
+                <QuestionField q={q} key={q.code} />
+              ))}
+            </fieldset>
+          )}
+          <Photos photos={photos} setPhotos={setPhotos} />
+          <label class="check">
+            <input type="checkbox" name="keep_location" />
+            {t('portal.keepLocation')}
+          </label>
+          <p class="hint">{t('portal.keepLocationHint')}</p>
+          <details class="contact">
+            <summary>{t('portal.contact')}</summary>
+            <label>
+              {t('portal.name')}
+              <input name="name" autoComplete="name" maxLength={200} />
+            </label>
+            <label>
+              {t('portal.phone')}
+              <input name="phone" type="tel" autoComplete="tel" maxLength={200} />
+            </label>
+            <label>
+              {t('portal.email')}
+              <input name="email" type="email" autoComplete="email" maxLength={200} />
+            </label>
+          </details>
+          <ErrorLine error={error} />
+          <button type="submit" class="primary" disabled={busy}>
+            {busy ? t('portal.sending') : t('portal.submit')}
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}
+
+function Stars({ name }: { name: string }) {
+  return (
+    <fieldset class="stars">
+      <legend>{t('portal.stars')}</legend>
+      {[1, 2, 3, 4, 5].map((n) => (
+        <label key={n} title={t('portal.star', { n })}>
+          <input type="radio" name={name} value={n} required aria-label={t('portal.star', { n })} />
+          <span aria-hidden="true">★</span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function RateForm({ code, onDone }: { code: string; onDone: (r: CitizenReport) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    setBusy(true);
+    setError(null);
+    try {
+      const comment = String(f.get('comment') ?? '').trim();
+      onDone(await rate(code, { rating: Number(f.get('rating')), fixed: f.get('fixed') === 'yes', ...(comment ? { comment } : {}) }));
+    } catch (err) {
+      setError(err);
     } finally {
       setBusy(false);
     }
   };
   return (
-    <form class="portal-form" onSubmit={onSubmit} aria-labelledby="portal-h">
-      <h1 id="portal-h">{t('portal.title')}</h1>
-      <p>{t('portal.intro')}</p>
+    <form class="rating" onSubmit={submit} aria-labelledby="rate-h">
+      <h3 id="rate-h">{t('portal.rate')}</h3>
+      <Stars name="rating" />
+      <fieldset class="yesno">
+        <legend>{t('portal.fixedQ')}</legend>
+        <label class="check">
+          <input type="radio" name="fixed" value="yes" required />
+          {t('portal.yes')}
+        </label>
+        <label class="check">
+          <input type="radio" name="fixed" value="no" />
+          {t('portal.no')}
+        </label>
+      </fieldset>
+      <p class="hint">{t('portal.noReopens')}</p>
       <label>
-        {t('portal.category')}
-        <select name="category" required>
-          {categories.map((c) => (
-            <option value={c.code} key={c.code} title={c.hint}>
-              {c.name}
-            </option>
-          ))}
-        </select>
+        {t('portal.comment')} <small>{t('portal.optional')}</small>
+        <textarea name="comment" rows={2} maxLength={1000} />
       </label>
-      <label class="check">
-        <input type="checkbox" checked={emergency} onChange={() => setEmergency((v) => !v)} />
-        {t('portal.emergency')}
-      </label>
-      {emergency && (
-        <p class="notice emergency" role="alert">
-          {t('portal.emergencyHint')}
-        </p>
-      )}
-      <label>
-        {t('portal.description')}
-        <textarea name="description" required minLength={10} maxLength={4000} rows={4} />
-      </label>
-      <p id="pin-label">{t('portal.location')}</p>
-      <CityMap onPick={(lat, lon) => setPin([lat, lon])} pin={pin} label={t('portal.location')} class="portal-map" />
-      {pin && <p class="hint">{t('portal.pin', { lat: pin[0].toFixed(5), lon: pin[1].toFixed(5) })}</p>}
-      <label>
-        {t('portal.address')}
-        <input name="address" autoComplete="street-address" />
-      </label>
-      <label>
-        {t('portal.photos')}
-        <input name="photos" type="file" accept="image/jpeg,image/png,image/webp" multiple capture="environment" />
-      </label>
-      <button type="submit" class="primary" disabled={busy}>
-        {busy ? t('portal.sending') : t('portal.submit')}
-      </button>
       <ErrorLine error={error} />
-      {code !== null && (
-        <p class="notice" role="status">
-          {t('portal.sent')} <strong class="code">{code}</strong>
-        </p>
-      )}
+      <button type="submit" class="primary" disabled={busy}>
+        {t('portal.sendRating')}
+      </button>
     </form>
   );
 }
 
+/** May the citizen rate now: resolved, and not rated since the last resolution. */
+function rateable(r: CitizenReport): boolean {
+  if (!r.can_rate) return false;
+  const kinds = r.timeline.map((u) => u.kind);
+  return kinds.lastIndexOf('resolved') > kinds.lastIndexOf('rated');
+}
+
+function Tracked({ r, code, onChange }: { r: CitizenReport; code: string; onChange: (r: CitizenReport) => void }) {
+  const [thanks, setThanks] = useState(false);
+  const photo = (n: number) => r.photos.find((p) => p.n === n);
+  const citizen = r.photos.filter((p) => p.source === 'citizen' && p.url);
+  const evidence = r.photos.filter((p) => p.source === 'agency' && p.url);
+  return (
+    <article class="tracked" aria-labelledby="tracked-h" data-report-id={r.id}>
+      <p class={`pill rst-${r.status}`} data-testid="report-status">
+        {statusLabel(r.status)}
+        {r.resolution && ` · ${resolutionLabel(r.resolution)}`}
+        {r.overdue && ` · ${t('portal.overdue')}`}
+      </p>
+      <h2 id="tracked-h">
+        {r.service_name} <small>{r.id}</small>
+      </h2>
+      {r.description && <p class="desc">{r.description}</p>}
+      <dl class="attrs">
+        {r.address && (
+          <div>
+            <dt>{t('portal.where')}</dt>
+            <dd>{r.address}</dd>
+          </div>
+        )}
+        <div>
+          <dt>{t('portal.received')}</dt>
+          <dd>{fmtDateTime(r.created_at)}</dd>
+        </div>
+        <div>
+          <dt>{t('portal.due')}</dt>
+          <dd>{fmtDateTime(r.due_at)}</dd>
+        </div>
+        {r.agency && (
+          <div>
+            <dt>{t('portal.agency')}</dt>
+            <dd>{r.agency}</dd>
+          </div>
+        )}
+      </dl>
+      {r.agency_answer && (
+        <section class="answer" aria-labelledby="answer-h">
+          <h3 id="answer-h">{t('portal.answer')}</h3>
+          <p data-testid="agency-answer">{r.agency_answer}</p>
+          {r.resolution_reason && <p class="hint">{r.resolution_reason}</p>}
+        </section>
+      )}
+      {evidence.length > 0 && (
+        <section aria-labelledby="ev-h">
+          <h3 id="ev-h">{t('portal.evidence')}</h3>
+          <ul class="thumbs big">
+            {evidence.map((p) => (
+              <li key={p.n}>
+                <a href={p.url!} target="_blank" rel="noopener">
+                  <img src={p.url!} alt={t('portal.photo', { n: p.n })} loading="lazy" />
+                </a>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {rateable(r) && !thanks && (
+        <RateForm
+          code={code}
+          onDone={(next) => {
+            setThanks(true);
+            // The rate answer is the public view without can_rate; read the page again.
+            void track(code).then(onChange, () => onChange({ ...next, can_rate: false }));
+          }}
+        />
+      )}
+      {thanks && (
+        <p class="notice ok" role="status">
+          {t('portal.thanks')}
+        </p>
+      )}
+      {!rateable(r) && r.rating != null && <p class="hint">{t('portal.ratedAs', { n: r.rating })}</p>}
+      <h3>{t('portal.timeline')}</h3>
+      <ol class="timeline report-timeline" reversed>
+        {[...r.timeline].reverse().map((u) => (
+          <li key={u.update_id} class={`k-${u.kind}`}>
+            <time>{fmtDateTime(u.at)}</time> <b>{kindLabel(u.kind)}</b> · {statusLabel(u.status)}
+            {u.text && <q>{u.text}</q>}
+            {u.photos.length > 0 && (
+              <span class="thumbs inline">
+                {u.photos.map((n) => {
+                  const p = photo(n);
+                  return p?.url ? <img key={n} src={p.url} alt={t('portal.photo', { n })} loading="lazy" /> : null;
+                })}
+              </span>
+            )}
+          </li>
+        ))}
+      </ol>
+      {citizen.length > 0 && (
+        <section aria-labelledby="cp-h">
+          <h3 id="cp-h">{t('portal.yourPhotos')}</h3>
+          <ul class="thumbs">
+            {citizen.map((p) => (
+              <li key={p.n}>
+                <img src={p.url!} alt={t('portal.photo', { n: p.n })} loading="lazy" />
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </article>
+  );
+}
+
 function Track() {
-  const [item, setItem] = useState<Tracked | null>(null);
+  const code = current.value.params.get('track') ?? '';
+  const [item, setItem] = useState<CitizenReport | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [rated, setRated] = useState(false);
-  const find = async (e: Event) => {
-    e.preventDefault();
-    const code = String(new FormData(e.currentTarget as HTMLFormElement).get('code') ?? '').trim();
+  const [busy, setBusy] = useState(false);
+  const load = async (c: string) => {
     setError(null);
-    setItem(null);
+    setBusy(true);
     try {
-      setItem(await api<Tracked>(`/api/v1/reports/track/${encodeURIComponent(code)}`, { anonymous: true }));
+      setItem(await track(c));
     } catch (err) {
-      setError(pendingMessage(err));
+      setItem(null);
+      setError(problemText(err));
+    } finally {
+      setBusy(false);
     }
   };
-  const rate = async (e: Event) => {
+  useEffect(() => {
+    if (code) void load(code);
+    else setItem(null);
+  }, [code]);
+  const find = (e: Event) => {
     e.preventDefault();
-    if (!item) return;
-    const f = new FormData(e.currentTarget as HTMLFormElement);
-    try {
-      await api(`/api/v1/reports/track/${encodeURIComponent(item.code)}/rating`, { json: { rating: Number(f.get('rating')), fixed: f.get('fixed') === 'on' }, anonymous: true });
-      setRated(true);
-    } catch (err) {
-      setError(pendingMessage(err));
-    }
+    const c = String(new FormData(e.currentTarget as HTMLFormElement).get('code') ?? '').trim();
+    if (!c) return;
+    if (c === code) void load(c);
+    else go('portal', { track: c });
   };
   return (
     <section class="portal-track" aria-labelledby="track-h">
-      <h2 id="track-h">{t('portal.track')}</h2>
+      <h1 id="track-h">{t('portal.navTrack')}</h1>
       <form onSubmit={find} class="row">
         <label>
           {t('portal.code')}
-          <input name="code" required autoCapitalize="characters" />
+          <input name="code" required value={code} autoCapitalize="characters" autoComplete="off" spellcheck={false} />
         </label>
-        <button type="submit">{t('portal.find')}</button>
+        <button type="submit" disabled={busy}>
+          {t('portal.find')}
+        </button>
       </form>
       <ErrorLine error={error} />
-      {item && (
-        <div class="tracked">
-          <p>
-            {t('portal.status')}: <strong>{item.status}</strong>
-          </p>
-          <ol class="timeline">
-            {(item.updates ?? []).map((u, i) => (
-              <li key={i}>
-                <time>{fmtDateTime(u.at)}</time> {u.status} {u.text && <q>{u.text}</q>}
-              </li>
-            ))}
-          </ol>
-          {!rated && (
-            <form onSubmit={rate} class="rating">
-              <fieldset>
-                <legend>{t('portal.rate')}</legend>
-                {[1, 2, 3, 4, 5].map((n) => (
-                  <label key={n} class="check">
-                    <input type="radio" name="rating" value={n} required />
-                    {'★'.repeat(n)}
-                  </label>
-                ))}
-              </fieldset>
-              <label class="check">
-                <input type="checkbox" name="fixed" />
-                {t('portal.fixed')}
-              </label>
-              <button type="submit">{t('portal.rate')}</button>
-            </form>
-          )}
-        </div>
-      )}
+      {item && <Tracked r={item} code={code} onChange={setItem} key={item.id} />}
     </section>
   );
 }
 
 export function Portal() {
+  const params = current.value.params;
+  const tracking = params.has('track');
+  const title = useMemo(() => (tracking ? t('portal.navTrack') : t('portal.title')), [tracking, lang.value]);
+  useEffect(() => {
+    document.title = `${title} · CityIOC`;
+  }, [title]);
   return (
     <div class="portal">
       <header class="portal-top">
-        <a href="#/overview" class="brand">
-          CityIOC · {t('cityName')}
+        <a href="#/portal" class="brand">
+          {t('cityName')} · {t('portal.nav')}
         </a>
         <LangSwitch />
       </header>
-      <main id="main">
-        <Submit />
-        <Track />
-      </main>
+      <nav class="portal-tabs" aria-label={t('portal.nav')}>
+        <a href="#/portal" aria-current={!tracking ? 'page' : undefined}>
+          {t('portal.navReport')}
+        </a>
+        <a href="#/portal?track=" aria-current={tracking ? 'page' : undefined}>
+          {t('portal.navTrack')}
+        </a>
+      </nav>
+      <main id="main">{tracking ? <Track /> : <Submit />}</main>
     </div>
   );
 }
-

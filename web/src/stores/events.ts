@@ -1,8 +1,8 @@
-// The latest events seen on the live stream (alerts opened or changed, incidents), newest first.
+// The latest events seen on the live stream (alerts opened or changed, incidents, citizen reports), newest first.
 import { signal } from '@preact/signals';
 
 export interface FeedEvent {
-  kind: 'alert' | 'incident';
+  kind: 'alert' | 'incident' | 'report';
   id: string;
   title: string;
   level: string;
