@@ -275,6 +275,7 @@ try {
     await pp.locator('.photos .thumbs img').waitFor();
     if (await pp.getByLabel('Cho phép giữ thông tin vị trí (GPS) trong ảnh').isChecked()) throw new Error('keep-location consent is on by default');
     await pp.screenshot({ path: join(artifacts, '11-portal-report-filled.png'), fullPage: true });
+    await audit(pp, 'portal report form');
     await pp.getByRole('button', { name: 'Gửi phản ánh' }).click();
     const code = pp.getByTestId('tracking-code');
     await code.waitFor();
@@ -338,12 +339,20 @@ try {
   await step('report figures: overview today, open reports on the map, indicators per agency and ward', async () => {
     await page.goto(`${server.url}/#/overview`);
     await until('the overview counts today\'s report', async () => Number(await page.getByTestId('reports-today').textContent()) >= 1);
+    // One more report, still open, through the JSON form of the API: a marker and a coloured ward.
+    await http('/api/v1/reports', {
+      method: 'POST',
+      json: { service_code: 've-sinh-moi-truong', description: 'Rác thải đổ bừa bãi bên đường (e2e)', location: { lat: 16.4637, long: 107.5909 }, attributes: { loai_rac: 'sinh_hoat' } },
+    });
     await page.goto(`${server.url}/#/map?colour=reports`);
     await page.locator('.legend', { hasText: 'phản ánh đang mở' }).waitFor();
+    await page.locator('.map-controls label', { hasText: /Phản ánh đang mở \((?!0\))/ }).waitFor();
+    await page.locator('#w-bigmap canvas').first().waitFor();
+    await page.screenshot({ path: join(artifacts, '16-map-open-reports.png') });
     await page.goto(`${server.url}/#/indicators`);
     await page.getByTestId('kpi-agency').waitFor();
     await page.getByTestId('kpi-ward').waitFor();
-    await page.screenshot({ path: join(artifacts, '16-indicators-reports.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, '17-indicators-reports.png'), fullPage: true });
   });
 
   await step('the live stream reconnects after a drop', async () => {

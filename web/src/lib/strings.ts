@@ -147,7 +147,7 @@ export const STRINGS = {
   'map.colourBy': ['Tô màu phường theo', 'Colour wards by'],
   'map.byAqi': ['VN_AQI', 'VN_AQI'],
   'map.byNone': ['Không tô màu', 'No colour'],
-  'map.byIncidents': ['Sự vụ đang mở (phản ánh: chờ issue 5)', 'Open incidents (reports: awaiting issue 5)'],
+  'map.byIncidents': ['Sự vụ đang mở', 'Open incidents'],
   'map.openIncidents': ['{n} sự vụ đang mở', '{n} open incidents'],
   'map.sensors': ['Cảm biến', 'Sensors'],
   'map.incidents': ['Sự vụ', 'Incidents'],
