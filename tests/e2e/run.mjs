@@ -344,6 +344,15 @@ try {
       method: 'POST',
       json: { service_code: 've-sinh-moi-truong', description: 'Rác thải đổ bừa bãi bên đường (e2e)', location: { lat: 16.4637, long: 107.5909 }, attributes: { loai_rac: 'sinh_hoat' } },
     });
+    // Someone else about to report the same thing there is shown it first.
+    const near = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, geolocation: { latitude: 16.4638, longitude: 107.5911 }, permissions: ['geolocation'] });
+    const np = await near.newPage();
+    await np.goto(server.url + '/#/portal');
+    await np.locator('button[data-service="ve-sinh-moi-truong"]').click();
+    await np.getByRole('button', { name: 'Dùng vị trí của tôi' }).click();
+    await np.getByTestId('duplicates').filter({ hasText: 'Rác thải đổ bừa bãi' }).waitFor();
+    await np.getByTestId('duplicates').screenshot({ path: join(artifacts, '15b-portal-duplicates.png') });
+    await near.close();
     await page.goto(`${server.url}/#/map?colour=reports`);
     await page.locator('.legend', { hasText: 'phản ánh đang mở' }).waitFor();
     await page.locator('.map-controls label', { hasText: /Phản ánh đang mở \((?!0\))/ }).waitFor();
