@@ -18,6 +18,8 @@
 # entity 100 times a second and receives the notifications of a keyValues subscription),
 # IOC_BENCH_ALERT_PROBE=N (N detection rules loaded, then bench_alert_probe sends 50 threshold
 # crossings a second and times reading → alert event on a WebSocket client),
+# IOC_BENCH_WS_CLIENTS=N (N WebSocket clients on the live stream's "entities" topic during the
+# load, IOC_BENCH_WS_SLOW of them (default 10) frozen after their first message: bench_stream_fanout),
 # and any CITYIOC_* setting for the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -159,6 +161,15 @@ if os.environ.get("IOC_BENCH_ALERT_PROBE"):
     probe = subprocess.Popen([os.path.join(os.path.dirname(pub), "bench_alert_probe"), port, key,
                               "urn:ngsi-ld:Probe:alert", str(int(50 * seconds)), "50"],
                              stdout=subprocess.PIPE, text=True)
+fanout = None
+if os.environ.get("IOC_BENCH_WS_CLIENTS"):
+    seconds = messages / rate if rate else 10
+    fanout = subprocess.Popen([os.path.join(os.path.dirname(pub), "bench_stream_fanout"), port, key,
+                               os.environ["IOC_BENCH_WS_CLIENTS"],
+                               os.environ.get("IOC_BENCH_WS_SLOW", "10"), str(int(seconds) + 2)],
+                              stdout=subprocess.PIPE, text=True)
+    fanout.stdout.readline()  # "ready": connections under way
+    time.sleep(2)
 perf = None
 if os.environ.get("IOC_BENCH_PERF"):
     perf = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", spid, "-o",
@@ -182,6 +193,11 @@ out, _ = p.communicate()
 print(out.strip())
 if probe:
     print(probe.communicate()[0].strip())
+if fanout:
+    print(fanout.communicate()[0].strip())
+    hub = {l.split()[0]: l.split()[1] for l in call("GET", "/metrics")[1].splitlines()
+           if l.startswith("stream_")}
+    print("hub metrics:", hub)
 if perf:
     perf.send_signal(2)
     perf.wait()

@@ -4,41 +4,15 @@
 #include <ctime>
 #include <sstream>
 
+#include "core/text.h"
+
 namespace ioc::alerts {
 
 namespace {
 
-std::string xmlEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 forbids most control characters even when escaped.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t' || c == '\r') out += c;
-    }
-  }
-  return out;
-}
-
 void element(std::ostringstream& out, int depth, const char* name, std::string_view text) {
-  out << std::string(static_cast<size_t>(depth) * 2, ' ') << '<' << name << '>' << xmlEscape(text)
-      << "</" << name << ">\n";
+  out << std::string(static_cast<size_t>(depth) * 2, ' ') << '<' << name << '>'
+      << core::xmlEscape(text) << "</" << name << ">\n";
 }
 
 std::string latLon(const geo::Position& p) {

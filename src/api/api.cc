@@ -47,6 +47,8 @@ Api::Api(ApiServices services) : services_(services) {
   addTimeseriesRoutes(*this);
   addStreamRoutes(*this);
   addWebhookRoutes(*this);
+  addReportRoutes(*this);
+  addOpen311Routes(*this);
 }
 
 std::vector<RouteSpec> Api::routeTable() {

@@ -30,6 +30,9 @@ class SubscriptionService;
 namespace ioc::incidents {
 class IncidentService;
 }  // namespace ioc::incidents
+namespace ioc::reports {
+class ReportService;
+}  // namespace ioc::reports
 namespace ioc::stream {
 class Hub;
 }  // namespace ioc::stream
@@ -56,7 +59,9 @@ struct ApiServices {
   notify::Dispatcher* notifier = nullptr;  //!< staff notifications: in-app, webhooks, email
   //! Last, and set by name: the positional initialisers above stay valid.
   incidents::IncidentService* incidents = nullptr;
-  alerts::AlertService* alerts = nullptr;  //!< set by name, like incidents
+  alerts::AlertService* alerts = nullptr;     //!< set by name, like incidents
+  reports::ReportService* reports = nullptr;  //!< citizen reports; set by name
+  int reports_per_minute = 20;                //!< submissions per client address and per account
 };
 
 enum class Exec { kInline, kWorker };
@@ -120,6 +125,8 @@ void addAlertRoutes(Api& api);
 void addTimeseriesRoutes(Api& api);
 void addStreamRoutes(Api& api);
 void addWebhookRoutes(Api& api);
+void addReportRoutes(Api& api);   //!< /api/v1/reports…: citizens' and staff's native API
+void addOpen311Routes(Api& api);  //!< /open311/v2/…: GeoReport v2 over the same service
 //! Called by addNgsiLdRoutes: /types, /attributes (ngsild_types_routes.cc) and /jsonldContexts
 //! (context_routes.cc).
 void addNgsiLdTypeRoutes(Api& api);

@@ -21,6 +21,7 @@
 #include "net/static_files.h"
 #include "notify/dispatcher.h"
 #include "obs/metrics.h"
+#include "reports/service.h"
 #include "sim/simulator.h"
 #include "stream/hub.h"
 #include "subscription/service.h"
@@ -90,6 +91,7 @@ struct Application::Parts {
   std::unique_ptr<context::RetentionService> retention;
   std::unique_ptr<alerts::AlertService> alerts;  //!< rules, indices, alerts (commit listener)
   std::unique_ptr<incidents::IncidentService> incidents;  //!< SLA ticker writes to the store
+  std::unique_ptr<reports::ReportService> reports;        //!< citizen reports (uses incidents)
   std::unique_ptr<stream::Hub> hub;              //!< live stream; outlives the server's sessions
   std::unique_ptr<notify::Dispatcher> notifier;  //!< staff notifications (uses hub)
   std::unique_ptr<boost::asio::thread_pool> workers;
@@ -297,6 +299,49 @@ void startDemoCity(Application::Parts& p) {
   });
 }
 
+// Citizen reports on the live stream ("reports" topic) and, with a location, as rule events, so
+// that a count-in-window rule can correlate many reports of one kind in one place.
+void publishReport(Application::Parts& p, const reports::ReportEvent& e) {
+  const nlohmann::json& r = e.report;
+  std::optional<std::pair<double, double>> point;
+  if (r["location"].is_object()) point = {{r["location"]["long"], r["location"]["lat"]}};
+  const std::string id = r.value("id", "");
+  p.hub->publish({"reports", e.unit_code, e.type, point, id, r, {}, 0});
+  if (e.type == "report.submitted" && p.alerts && point) {
+    rules::Event ev;
+    ev.id = id;
+    ev.category = "report_" + r.value("service_code", std::string());
+    ev.entity_type = "citizen_report";
+    ev.time_ms = core::SystemClock::instance().nowUnixMs();
+    ev.location = rules::geo::Position{point->first, point->second};
+    p.alerts->onEvent(std::move(ev), e.unit_code);
+  }
+}
+
+//! Citizen reports share the incidents' calendar, ward polygons and routing tables.
+core::Status startReports(Application::Parts& p, const core::ServeConfig& config,
+                          const core::Clock& clock, const incidents::ServiceOptions& shared) {
+  std::string path = locateShipped(config.reports_file, "data/reports/services.json");
+  if (path.empty()) {
+    return core::makeError(core::Errc::kNotFound,
+                           "cannot find data/reports/services.json (set reports.file)");
+  }
+  auto catalog = reports::Catalog::loadFile(path);
+  if (!catalog.ok()) return catalog.error();
+  reports::ServiceOptions o;
+  o.photo_dir = (fs::path(config.data_dir) / "attachments" / "reports").string();
+  o.calendar = shared.calendar;
+  o.wards = shared.wards;
+  o.route = [incidents = p.incidents.get()](const std::string& unit, const std::string& category,
+                                            const std::string& ward) {
+    return incidents->agencyFor(unit, category, ward);
+  };
+  p.reports =
+      std::make_unique<reports::ReportService>(*p.store, p.units, clock, std::move(*catalog), o);
+  p.reports->setListener([&p](const reports::ReportEvent& e) { publishReport(p, e); });
+  return p.reports->load();
+}
+
 //! Incidents: SLA calendar, ward polygons, shipped SOP templates, snapshots under the data dir.
 //! The event listener is left for the live stream and staff notifications to claim.
 core::Status startIncidents(Application::Parts& p, const core::ServeConfig& config,
@@ -326,7 +371,7 @@ core::Status startIncidents(Application::Parts& p, const core::ServeConfig& conf
   p.incidents->setListener([&p](const incidents::IncidentEvent& e) { publishIncident(p, e); });
   if (auto s = p.incidents->load(); !s.ok()) return s;
   p.incidents->start();
-  return core::Status::success();
+  return startReports(p, config, clock, o);
 }
 
 }  // namespace
@@ -406,6 +451,8 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
       p->retention.get(), p->hub.get(), p->notifier.get()});
   p->api->services().incidents = p->incidents.get();
   p->api->services().alerts = p->alerts.get();
+  p->api->services().reports = p->reports.get();
+  p->api->services().reports_per_minute = config.reports_submissions_per_minute;
   p->api->registerRoutes(p->router);
   std::string web_root = locateShipped(config.web_root, kWebRoot);
   if (web_root.empty()) web_root = locateShipped("", kWebRootFallback);

@@ -41,6 +41,14 @@ const char* permissionName(Permission p) {
       return "incidents:manage";
     case Permission::kOperationsConfigure:
       return "operations:configure";
+    case Permission::kReportsRead:
+      return "reports:read";
+    case Permission::kReportsManage:
+      return "reports:manage";
+    case Permission::kReportsModerate:
+      return "reports:moderate";
+    case Permission::kReportsIdentity:
+      return "reports:identity";
   }
   return "unknown";
 }
@@ -64,6 +72,16 @@ bool roleGrants(Role role, Permission p) {
              role == Role::kAgencyStaff;
     case Permission::kRulesManage:
     case Permission::kOperationsConfigure:
+      return role == Role::kAdmin || role == Role::kSupervisor;
+    case Permission::kReportsRead:
+      return role != Role::kCitizen;
+    case Permission::kReportsManage:
+      // Agencies answer the reports routed to them; leaders watch, they do not work them.
+      return role == Role::kAdmin || role == Role::kSupervisor || role == Role::kOperator ||
+             role == Role::kAgencyStaff;
+    case Permission::kReportsModerate:
+    case Permission::kReportsIdentity:
+      // The IOC's own staff who run the channel; never agencies (the reporter is protected).
       return role == Role::kAdmin || role == Role::kSupervisor;
     case Permission::kUsersRead:
       return role == Role::kAdmin || role == Role::kSupervisor;
@@ -90,7 +108,10 @@ bool scopeGrants(KeyScope scope, Permission p) {
     case Permission::kContextRead:
     case Permission::kAlertsRead:
     case Permission::kIncidentsRead:
+    case Permission::kReportsRead:
       return scope != KeyScope::kIngest;
+    case Permission::kReportsManage:
+      return scope == KeyScope::kIntegration;  // agencies' own case systems
     case Permission::kIncidentsManage:
       return scope == KeyScope::kIntegration;  // hotline and dispatch systems
     case Permission::kIngest:

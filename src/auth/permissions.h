@@ -22,26 +22,41 @@ enum class Permission {
   //! NGSI-LD subscriptions (read and write): a subscription makes the server call a URL of the
   //! caller's choosing, so it is granted apart from plain reads and ingest.
   kSubscriptionsManage,
-  kSettingsManage,  //!< system-wide settings held in the store (time-series retention, …)
-  kAlertsRead,      //!< alerts and their history
-  kAlertsManage,    //!< acknowledge, resolve and close alerts
-  kRulesManage,     //!< detection rules: what raises alerts city-wide
-  kIncidentsRead,   //!< incidents, their timelines and SOP progress
+  kSettingsManage,   //!< system-wide settings held in the store (time-series retention, …)
+  kAlertsRead,       //!< alerts and their history
+  kAlertsManage,     //!< acknowledge, resolve and close alerts
+  kRulesManage,      //!< detection rules: what raises alerts city-wide
+  kIncidentsRead,    //!< incidents, their timelines and SOP progress
   kIncidentsManage,  //!< open, assign, escalate, work SOP steps, resolve incidents; hotline calls
   //! SOP templates, routing tables, SLA policies, staff notification channels: how the centre
   //! runs, so granted to those who run it.
   kOperationsConfigure,
+  kReportsRead,      //!< citizen reports as staff see them (never the reporter's identity)
+  kReportsManage,    //!< triage, assign, work and resolve citizen reports
+  kReportsModerate,  //!< hide, redact, edit reports; lock abusive citizen accounts
+  kReportsIdentity,  //!< who reported: IOC staff only, every view audited
 };
-inline constexpr Permission kAllPermissions[] = {
-    Permission::kPublic,        Permission::kAuthenticated,
-    Permission::kUnitsRead,     Permission::kUsersRead,
-    Permission::kUsersManage,   Permission::kKeysManage,
-    Permission::kAuditRead,     Permission::kIngest,
-    Permission::kContextRead,   Permission::kSubscriptionsManage,
-    Permission::kSettingsManage, Permission::kAlertsRead,
-    Permission::kAlertsManage,  Permission::kRulesManage,
-    Permission::kIncidentsRead, Permission::kIncidentsManage,
-    Permission::kOperationsConfigure};
+inline constexpr Permission kAllPermissions[] = {Permission::kPublic,
+                                                 Permission::kAuthenticated,
+                                                 Permission::kUnitsRead,
+                                                 Permission::kUsersRead,
+                                                 Permission::kUsersManage,
+                                                 Permission::kKeysManage,
+                                                 Permission::kAuditRead,
+                                                 Permission::kIngest,
+                                                 Permission::kContextRead,
+                                                 Permission::kSubscriptionsManage,
+                                                 Permission::kSettingsManage,
+                                                 Permission::kAlertsRead,
+                                                 Permission::kAlertsManage,
+                                                 Permission::kRulesManage,
+                                                 Permission::kIncidentsRead,
+                                                 Permission::kIncidentsManage,
+                                                 Permission::kOperationsConfigure,
+                                                 Permission::kReportsRead,
+                                                 Permission::kReportsManage,
+                                                 Permission::kReportsModerate,
+                                                 Permission::kReportsIdentity};
 
 const char* permissionName(Permission p);
 bool roleGrants(model::Role role, Permission p);

@@ -216,6 +216,14 @@ constexpr Setting kSettings[] = {
    .doc = "Milliseconds between SLA passes over open incidents (due soon, overdue, reminders, "
           "escalation).",
    .min = 50, .max = 600000, .apply = assign<&ServeConfig::incidents_tick_ms>},
+  {.name = "reports.file", .kind = Kind::kString, .def = "",
+   .doc = "The citizen-report categories (Open311 services): names, questions, SLA tiers, "
+          "redirects; empty = the shipped `data/reports/services.json`.",
+   .apply = assign<&ServeConfig::reports_file>},
+  {.name = "reports.submissions_per_minute", .kind = Kind::kInt, .def = "20",
+   .doc = "Citizen reports accepted per minute from one client address and from one account "
+          "(more get 429 with Retry-After).",
+   .min = 1, .max = 10000000, .apply = assign<&ServeConfig::reports_submissions_per_minute>},
   {.name = "smtp.host", .kind = Kind::kString, .def = "",
    .doc = "SMTP relay for staff email notifications (plain SMTP, no TLS or AUTH: a local relay); "
           "empty = email off. Recipients are the email channels (`/api/v1/email-channels`).",

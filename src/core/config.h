@@ -50,6 +50,8 @@ struct ServeConfig {
   int subscriptions_retry_backoff_ms = 0;
   std::string incidents_calendar;  // "" = data/calendar/vn_holidays.json; "24x7" = always
   int incidents_tick_ms = 5000;
+  std::string reports_file;  // "" = data/reports/services.json
+  int reports_submissions_per_minute = 20;
   std::string smtp_host;  // "" = staff email off
   int smtp_port = 25;
   std::string smtp_from;

@@ -14,4 +14,8 @@ std::string foldVietnamese(std::string_view utf8);
 //! Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
 bool isValidUtf8(std::string_view s);
 
+//! XML character data: markup characters escaped, characters XML 1.0 forbids (C0 controls,
+//! U+FFFE/U+FFFF, invalid UTF-8) replaced by U+FFFD; valid UTF-8 kept as is (CAP, Open311).
+std::string xmlEscape(std::string_view text);
+
 }  // namespace ioc::core

@@ -404,6 +404,13 @@ std::optional<std::string> IncidentService::routeFor(const std::string& unit,
   return std::nullopt;
 }
 
+std::optional<std::string> IncidentService::agencyFor(const std::string& unit,
+                                                      const std::string& category,
+                                                      const std::string& ward) const {
+  std::lock_guard lock(mu_);
+  return routeFor(unit, category, ward);
+}
+
 const SopTemplate* IncidentService::templateFor(const std::string& category) const {
   for (const auto& [id, versions] : templates_) {
     if (versions.empty()) continue;

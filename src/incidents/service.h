@@ -176,6 +176,11 @@ class IncidentService {
   core::Result<nlohmann::json> updateTemplate(const std::string& id, const nlohmann::json& body,
                                               const Caller& who);
 
+  //! The agency answering `category` in `ward` by the routing tables of `unit` and above (for
+  //! citizen reports, which share the tables); thread-safe.
+  std::optional<std::string> agencyFor(const std::string& unit, const std::string& category,
+                                       const std::string& ward) const;
+
   //! One SLA pass (the ticker calls it; public for tests).
   void tick();
   size_t size() const;

@@ -79,6 +79,7 @@ json toJson(const Filter& f) {
 std::optional<auth::Permission> topicPermission(std::string_view topic) {
   if (topic == "alerts") return auth::Permission::kAlertsRead;
   if (topic == "incidents") return auth::Permission::kIncidentsRead;
+  if (topic == "reports") return auth::Permission::kReportsRead;
   if (topic == "entities" || topic == "kpis") return auth::Permission::kContextRead;
   if (topic == "notifications") return auth::Permission::kAuthenticated;
   return std::nullopt;
@@ -230,7 +231,8 @@ bool Client::subscribe(const std::vector<std::string>& topics, const Filter& fil
   for (const auto& topic : topics) {
     auto permission = topicPermission(topic);
     if (!permission) {
-      *why = "unknown topic " + topic + " (alerts, incidents, entities, kpis, notifications)";
+      *why =
+          "unknown topic " + topic + " (alerts, incidents, reports, entities, kpis, notifications)";
       error("bad-request", *why, topic);
       continue;
     }

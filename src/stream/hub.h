@@ -41,8 +41,8 @@ class Gauge;
 
 namespace ioc::stream {
 
-inline constexpr std::string_view kTopics[] = {"alerts", "incidents", "entities", "kpis",
-                                               "notifications"};
+inline constexpr std::string_view kTopics[] = {"alerts",   "incidents", "reports",
+                                               "entities", "kpis",      "notifications"};
 
 struct Event {
   std::string topic;      //!< one of kTopics

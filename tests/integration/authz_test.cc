@@ -50,6 +50,14 @@ const std::map<std::string, Grant> kPolicy = {
     {"incidents:manage",
      {false, {"admin", "supervisor", "operator", "agency_staff"}, {"integration"}}},
     {"operations:configure", {false, {"admin", "supervisor"}, {}}},
+    {"reports:read",
+     {false,
+      {"admin", "leader", "supervisor", "operator", "agency_staff"},
+      {"read", "integration"}}},
+    {"reports:manage",
+     {false, {"admin", "supervisor", "operator", "agency_staff"}, {"integration"}}},
+    {"reports:moderate", {false, {"admin", "supervisor"}, {}}},
+    {"reports:identity", {false, {"admin", "supervisor"}, {}}},
 };
 
 struct Principal {

@@ -18,20 +18,21 @@ using P = Permission;
 // here as a failing cell. Columns follow kAllPermissions:
 //   public, authenticated, units:read, users:read, users:manage, keys:manage, audit:read, ingest,
 //   context:read, subscriptions:manage, settings:manage, alerts:read, alerts:manage, rules:manage,
-//   incidents:read, incidents:manage, operations:configure
-constexpr int kColumns = 17;
+//   incidents:read, incidents:manage, operations:configure, reports:read, reports:manage,
+//   reports:moderate, reports:identity
+constexpr int kColumns = 21;
 const std::map<Role, std::array<bool, kColumns>> kRoleMatrix = {
-    {Role::kAdmin, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
-    {Role::kLeader, {1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0}},
-    {Role::kSupervisor, {1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1}},
-    {Role::kOperator, {1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 0}},
-    {Role::kAgencyStaff, {1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1, 0}},
-    {Role::kCitizen, {1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+    {Role::kAdmin, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+    {Role::kLeader, {1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0}},
+    {Role::kSupervisor, {1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+    {Role::kOperator, {1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 0}},
+    {Role::kAgencyStaff, {1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0}},
+    {Role::kCitizen, {1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
 };
 const std::map<KeyScope, std::array<bool, kColumns>> kScopeMatrix = {
-    {KeyScope::kIngest, {1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
-    {KeyScope::kRead, {1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0}},
-    {KeyScope::kIntegration, {1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 0}},
+    {KeyScope::kIngest, {1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+    {KeyScope::kRead, {1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0}},
+    {KeyScope::kIntegration, {1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0}},
 };
 
 TEST(Permissions, ColumnsMatchKAllPermissions) {
@@ -41,7 +42,8 @@ TEST(Permissions, ColumnsMatchKAllPermissions) {
       P::kUsersManage, P::kKeysManage,          P::kAuditRead,     P::kIngest,
       P::kContextRead, P::kSubscriptionsManage, P::kSettingsManage, P::kAlertsRead,
       P::kAlertsManage, P::kRulesManage, P::kIncidentsRead, P::kIncidentsManage,
-      P::kOperationsConfigure};
+      P::kOperationsConfigure, P::kReportsRead, P::kReportsManage, P::kReportsModerate,
+      P::kReportsIdentity};
   for (int i = 0; i < kColumns; ++i) EXPECT_EQ(kAllPermissions[i], expected[i]) << i;
 }
 
