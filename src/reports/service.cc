@@ -93,6 +93,16 @@ std::string yymmdd(int64_t ms) {
   return t.substr(2, 2) + t.substr(5, 2) + t.substr(8, 2);
 }
 
+// One rating per resolution: resolved or closed, and not rated since it was last resolved.
+bool canRate(const Report& r) {
+  if (isOpen(r.status)) return false;
+  for (auto it = r.updates.rbegin(); it != r.updates.rend(); ++it) {
+    if (it->kind == "rated") return false;
+    if (it->kind == "resolved") return true;
+  }
+  return true;
+}
+
 KpiRecord kpiRecord(const Report& r) {
   KpiRecord k;
   k.created_ms = r.created_ms;
@@ -429,6 +439,7 @@ json ReportService::publicView(const Report& r) const {
   json j = {{"id", r.id},
             {"service_code", r.service_code},
             {"service_name", svc ? svc->name : r.service_code},
+            {"service_name_en", svc ? svc->name_en : r.service_code},
             {"description", r.description},
             {"address", r.address},
             {"ward_code", r.ward_code},
@@ -512,7 +523,7 @@ core::Result<json> ReportService::track(const std::string& code) const {
   if (c == by_code_.end()) return notFound("with this tracking code");
   const Report& r = *by_id_.at(c->second);
   json j = publicView(r);
-  j["can_rate"] = !isOpen(r.status);
+  j["can_rate"] = canRate(r);
   return j;
 }
 
@@ -778,7 +789,9 @@ core::Result<json> ReportService::rate(const std::string& code, const json& body
   return mutate(
       id, "rate", actor,
       [&](Report& r, json& detail, std::string& event) {
-        if (isOpen(r.status)) return core::Status(conflict("only a resolved report can be rated"));
+        if (!canRate(r)) {
+          return core::Status(conflict("only a resolved report can be rated, once per resolution"));
+        }
         r.rating = rating;
         r.really_fixed = fixed;
         detail = {{"rating", rating}, {"fixed", fixed}};

@@ -309,6 +309,14 @@ TEST_F(ServiceTest, LifeOfAReportWithNotFixedReopen) {
   // Fresh SLA from Tue 28 Apr 10:00: 29 Apr, 4 May, 5 May (30 Apr, 1 May, the weekend skipped).
   EXPECT_EQ((*rated)["due_at"], core::formatRfc3339(local("2026-05-05T10:00:00")));
   EXPECT_NE(std::find(events_.begin(), events_.end(), "report.reopened"), events_.end());
+  // Resolved again: one rating per resolution.
+  ASSERT_TRUE(
+      svc_->act(id, "resolve", {{"resolution", "fixed"}, {"answer", "Đã vá lại"}}, staff_).ok());
+  EXPECT_TRUE((*svc_->track(receipt->code))["can_rate"]);
+  ASSERT_TRUE(svc_->rate(receipt->code, {{"rating", 5}}, staff_.actor).ok());
+  EXPECT_FALSE((*svc_->track(receipt->code))["can_rate"]);
+  EXPECT_EQ(svc_->rate(receipt->code, {{"rating", 1}}, staff_.actor).error().code,
+            core::Errc::kConflict);
 
   // Staff never see the reporter; reports:identity does, and that view is audited.
   json staff_view = *svc_->get(id, staff_);
@@ -329,9 +337,10 @@ TEST_F(ServiceTest, LifeOfAReportWithNotFixedReopen) {
   svc_.reset();
   make();
   json again = *svc_->track(receipt->code);
-  EXPECT_EQ(again["status"], "assigned");
+  EXPECT_EQ(again["status"], "resolved");
+  EXPECT_EQ(again["rating"], 5);
   EXPECT_EQ(again["reopen_count"], 1);
-  EXPECT_EQ(again["timeline"].size(), tracked["timeline"].size() + 6);
+  EXPECT_EQ(again["timeline"].size(), tracked["timeline"].size() + 8);
 }
 
 TEST_F(ServiceTest, ModerationHidesAndRedacts) {
