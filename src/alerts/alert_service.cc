@@ -345,7 +345,7 @@ void AlertService::writeBack(const std::string& entity_id, const std::string& ty
     renamed[name] = std::move(value);
   }
   std::vector<context::Observation> obs;
-  obs.push_back({entity_id, type_iri, std::move(renamed)});
+  obs.push_back({entity_id, type_iri, std::move(renamed), /*only_existing=*/true});
   broker_.ingest(std::move(obs), context::Visibility{""}, [id = entity_id](core::Status s) {
     if (!s.ok())
       core::logWarn("index write-back failed", {{"entity", id}, {"error", s.error().message}});

@@ -573,6 +573,7 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
       auto it = entities_.find(obs.entity_id);
       EntityPtr before = it == entities_.end() ? nullptr : it->second;
       if (before && !visible(*before, who)) continue;  // not this device's to update
+      if (!before && obs.only_existing) continue;
       Entity next;
       if (before) {
         next = *before;

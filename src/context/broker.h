@@ -60,6 +60,9 @@ struct Observation {
   std::string entity_id;
   std::string entity_type;  //!< expanded; used when the entity does not exist yet
   nlohmann::json attrs;
+  //! Derived values (city indices): dropped when the entity is gone, so that a value computed
+  //! from readings of a since-deleted entity never brings it back.
+  bool only_existing = false;
 };
 
 //! One entity's outcome in a batch operation.
