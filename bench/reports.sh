@@ -41,8 +41,9 @@ wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$data/submit.lua" "$base"
 for i in $(seq 200); do
   curl -sf "$base/api/v1/reports" -H 'Content-Type: application/json' \
     -d "{\"service_code\":\"cay-xanh\",\"description\":\"Cây đổ $i\",\"location\":{\"lat\":16.46,\"long\":107.59}}" |
-    sed 's/.*"tracking_code":"\([A-Z0-9]*\)".*/\1/'
+    grep -o "\"tracking_code\":\"[A-Z0-9]*\"" | cut -d\" -f4
 done >"$data/codes"
+echo "tracking codes for the lookups: $(grep -c . "$data/codes")"
 {
   echo 'codes = {}'
   while read -r c; do echo "table.insert(codes, \"$c\")"; done <"$data/codes"
@@ -53,3 +54,8 @@ done >"$data/codes"
 echo "== status lookups: GET /api/v1/reports/track/{code}, $conns connections, ${secs}s"
 wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$data/track.lua" "$base"
 echo "server peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$pid/status)"
+kill "$pid" && wait "$pid" || true
+# wrk counts answers, not what was kept: the store is the witness.
+if command -v sqlite3 >/dev/null; then
+  echo "reports in the store after a clean stop: $(sqlite3 "$data/cityioc.db" "select count(*) from documents where kind = 'report'")"
+fi

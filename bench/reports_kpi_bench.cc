@@ -1,6 +1,6 @@
 // KPI queries over 1,000,000 citizen reports (issue 5: p99 < 100 ms). Each repetition is one
 // query over the whole index; the p99 statistic is over 100 repetitions.
-// Run: build/release/bench/bench_reports_kpi --benchmark_repetitions=100 \
+// Run: build/release/bench/bench_reports_kpi --benchmark_repetitions=100
 //        --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
