@@ -108,7 +108,9 @@ int main(int argc, char** argv) {
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));  // stragglers
   stop = true;
-  beast::get_lowest_layer(ws).cancel();
+  // A blocking read is not woken by cancel(); shutting the socket down ends it.
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   reader.join();
   std::vector<double> v;
   {
