@@ -533,12 +533,80 @@ void addStaffRoutes(Api& api, const ApiServices* s) {
       });
 }
 
+// Citizens sign up themselves (role citizen, in the province they name); limited per address.
+Response registerCitizen(const ApiServices* s, Limits* limits, const Request& req) {
+  if (auto st = checkLimits(s, *limits, req, 0, s->clock->nowUnixMs()); !st.ok()) {
+    return errorResponse(st.error(), req);
+  }
+  auto body = readJsonBody(req);
+  if (!body.ok()) return errorResponse(body.error(), req);
+  if (auto st = onlyFields(*body, {"username", "password", "unit_code"}); !st.ok()) {
+    return errorResponse(st.error(), req);
+  }
+  auto username = stringField(*body, "username", 64);
+  auto password = stringField(*body, "password", 1024);
+  auto unit = stringField(*body, "unit_code", 16);
+  for (const auto* r : {&username, &password, &unit}) {
+    if (!r->ok()) return errorResponse(r->error(), req);
+  }
+  if (!*username || !*password || !*unit) {
+    return problem(status::unprocessable_entity, "username, password and unit_code are required",
+                   req);
+  }
+  model::Actor actor{"self-registration", "citizen", **unit, req.client_ip, req.request_id};
+  auto user =
+      s->identity->createUser({**username, **password, model::Role::kCitizen, **unit}, actor);
+  if (!user.ok()) return errorResponse(user.error(), req);
+  return jsonResponse(json{{"id", user->id},
+                           {"username", user->username},
+                           {"role", "citizen"},
+                           {"unit_code", user->unit_code}},
+                      status::created);
+}
+
+// Moderators lock abusive citizen accounts (never staff: that is users:manage).
+Response lockCitizen(const ApiServices* s, const Request& req, const Principal& who) {
+  auto body = readJsonBody(req);
+  if (!body.ok()) return errorResponse(body.error(), req);
+  auto reason = stringField(*body, "reason", 2000);
+  if (!reason.ok()) return errorResponse(reason.error(), req);
+  if (!*reason || (*reason)->empty())
+    return problem(status::unprocessable_entity, "a reason is required", req);
+  auto id = number(std::string(req.param("userId")));
+  if (!id || *id < 1) return problem(status::not_found, "no such user", req);
+  auto user = s->store->findUserById(static_cast<int64_t>(*id));
+  if (!user.ok()) return errorResponse(user.error(), req);
+  if (!*user) return problem(status::not_found, "no such user", req);
+  if ((*user)->role != model::Role::kCitizen) {
+    return problem(status::unprocessable_entity, "only citizen accounts are locked here", req);
+  }
+  auth::UserPatch patch;
+  patch.disabled = true;
+  auto actor = auth::actorFor(who, req.client_ip, req.request_id);
+  auto updated = s->identity->updateUser((*user)->id, patch, actor);
+  if (!updated.ok()) return errorResponse(updated.error(), req);
+  return jsonResponse(json{{"id", updated->id},
+                           {"username", updated->username},
+                           {"disabled", true},
+                           {"reason", **reason}});
+}
+
 }  // namespace
 
 void addReportRoutes(Api& api) {
   const ApiServices* s = &api.services();
   addCitizenRoutes(api, s, std::make_shared<Limits>());
   addStaffRoutes(api, s);
+  auto signups = std::make_shared<Limits>();
+  api.add({verb::post, "/api/v1/citizens", Permission::kPublic, Exec::kWorker, kSmallBody,
+           "Citizen self-registration {username, password, unit_code}: a citizen account to "
+           "follow reports and be recognised; limited per client address"},
+          [s, signups](const Request& req, const Principal*) {
+            return registerCitizen(s, signups.get(), req);
+          });
+  api.add({verb::post, kBase + "/moderation/accounts/{userId}/lock", Permission::kReportsModerate,
+           Exec::kWorker, kSmallBody, "Lock an abusive citizen account {reason} (audited)"},
+          [s](const Request& req, const Principal* who) { return lockCitizen(s, req, *who); });
 }
 
 }  // namespace ioc::api

@@ -236,6 +236,53 @@ TEST_F(Reports, BadInputIsRefusedAndNothingIsStored) {
   EXPECT_TRUE(!fs::exists(photos) || fs::is_empty(photos));
 }
 
+TEST_F(Reports, CitizenAccountsFollowAndGetLockedWhenAbusive) {
+  auto signup =
+      postJson(port(), "/api/v1/citizens",
+               {{"username", "nguoidan1"}, {"password", "mat-khau-dai-1"}, {"unit_code", "46"}});
+  ASSERT_EQ(signup.status, 201u) << signup.describe();
+  EXPECT_EQ(signup.jsonField("role"), "citizen");
+  EXPECT_EQ(postJson(port(), "/api/v1/citizens", {{"username", "x"}, {"password", "y"}}).status,
+            422u);
+  const std::string citizen = login(port(), "nguoidan1", "mat-khau-dai-1");
+  ASSERT_FALSE(citizen.empty());
+  EXPECT_EQ(get(port(), "/api/v1/reports", citizen).status, 403u);  // staff views are not theirs
+  auto mine = postJson(port(), "/api/v1/reports",
+                       {{"service_code", "chieu-sang"},
+                        {"description", "Đèn tắt cả dãy phố"},
+                        {"location", {{"lat", kLat}, {"long", kLon}}}},
+                       citizen);
+  ASSERT_EQ(mine.status, 201u) << mine.describe();
+  auto other = postJson(port(), "/api/v1/reports",
+                        {{"service_code", "cay-xanh"},
+                         {"description", "Cây nghiêng sắp đổ"},
+                         {"location", {{"lat", kLat}, {"long", kLon}}}});
+  ASSERT_EQ(other.status, 201u);
+  const std::string other_id = other.jsonField("id");
+  auto follow =
+      postJson(port(), "/api/v1/reports/" + other_id + "/follow", json::object(), citizen);
+  ASSERT_EQ(follow.status, 200u) << follow.describe();
+  EXPECT_EQ(follow.jsonField("followers"), 1);
+
+  const std::string supervisor = userToken("sup2", "supervisor", "46");
+  const std::string op = userToken("op2", "operator", "46");
+  const std::string lock =
+      "/api/v1/reports/moderation/accounts/" + signup.jsonField("id").dump() + "/lock";
+  EXPECT_EQ(postJson(port(), lock, {{"reason", "spam"}}, op).status, 403u);
+  EXPECT_EQ(postJson(port(), lock, json::object(), supervisor).status,
+            422u);  // a reason is required
+  auto locked = postJson(port(), lock, {{"reason", "gửi tin rác liên tục"}}, supervisor);
+  ASSERT_EQ(locked.status, 200u) << locked.describe();
+  EXPECT_EQ(get(port(), "/api/v1/auth/me", citizen).status, 401u);  // sessions end with the lock
+  RequestOptions o;
+  o.body = json{{"username", "nguoidan1"}, {"password", "mat-khau-dai-1"}}.dump();
+  EXPECT_EQ(request(port(), "POST", "/api/v1/auth/login", o).status, 401u);
+  // Staff accounts are not locked through moderation.
+  auto staff_lock =
+      postJson(port(), "/api/v1/reports/moderation/accounts/1/lock", {{"reason", "x"}}, supervisor);
+  EXPECT_EQ(staff_lock.status, 422u);
+}
+
 class ReportLimits : public Reports {
  protected:
   ReportLimits() : Reports({{"CITYIOC_REPORTS_SUBMISSIONS_PER_MINUTE", "3"}}) {}
