@@ -70,8 +70,9 @@ int main(int argc, char** argv) {
 
   websocket::stream<beast::tcp_stream> ws(ioc);
   beast::get_lowest_layer(ws).connect(endpoints);
-  ws.set_option(websocket::stream_base::decorator(
-      [&](websocket::request_type& req) { req.set(http::field::authorization, "Bearer " + token); }));
+  ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+    req.set(http::field::authorization, "Bearer " + token);
+  }));
   ws.handshake("127.0.0.1:" + port, "/api/v1/stream");
   ws.write(asio::buffer(json{{"op", "subscribe"}, {"topics", {"alerts"}}}.dump()));
 

@@ -246,9 +246,6 @@ Response kpis(Svc& svc, const Request& req, const reports::Caller& who) {
                    req);
   }
   q.unit = req.queryParam("unit").value_or("");
-  if (!who.unit_code.empty() && !q.unit.empty()) {
-    // Outside the caller's unit the answer is simply empty (scope applies per row).
-  }
   return jsonResponse(svc.kpis(q, who));
 }
 

@@ -1,6 +1,8 @@
 #include "reports/report.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <utility>
 
 namespace ioc::reports {
@@ -112,6 +114,17 @@ std::optional<Resolution> parseResolution(std::string_view name) {
     if (!name.empty() && name == n) return v;
   }
   return std::nullopt;
+}
+
+bool hasMarkup(std::string_view s) {
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i + 1]);
+    if (s[i] == '<' && (std::isalpha(c) || c == '/' || c == '!')) return true;
+  }
+  std::string lower(s);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return lower.find("javascript:") != std::string::npos;
 }
 
 const char* open311Status(const Report& r) {

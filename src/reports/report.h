@@ -102,6 +102,10 @@ bool isOverdue(const Report& r, int64_t now_ms);
 //! Resolved (first time) by the deadline; nullopt if not resolved or without a deadline.
 std::optional<bool> resolvedOnTime(const Report& r);
 
+//! HTML tags or a javascript: URL. Text is shown on public pages and in other cities' apps, so
+//! markup is refused rather than escaped away: what the citizen sees is what was stored.
+bool hasMarkup(std::string_view s);
+
 //! The stored form (everything, reporter included).
 nlohmann::json toStoredJson(const Report& r);
 core::Result<Report> reportFromStoredJson(const nlohmann::json& j);

@@ -48,21 +48,6 @@ std::string newCode() {
   return out;
 }
 
-// Text is shown on public pages and in other cities' apps: markup is refused, not escaped
-// away, so what the citizen sees is what was stored.
-bool hasMarkup(std::string_view s) {
-  for (size_t i = 0; i + 1 < s.size(); ++i) {
-    const char c = s[i + 1];
-    if (s[i] == '<' && (std::isalpha(static_cast<unsigned char>(c)) || c == '/' || c == '!')) {
-      return true;
-    }
-  }
-  std::string lower(s);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return lower.find("javascript:") != std::string::npos;
-}
-
 // Control characters other than line breaks and tabs are dropped; surrounding space trimmed.
 std::string cleanText(std::string_view s) {
   std::string out;

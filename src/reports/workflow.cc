@@ -23,18 +23,10 @@ std::string text(const json& body, const char* key) {
   return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-bool hasTag(const std::string& s) {
-  for (size_t i = 0; i + 1 < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i + 1]);
-    if (s[i] == '<' && (std::isalpha(c) || c == '/' || c == '!')) return true;
-  }
-  return false;
-}
-
 // Staff text goes on the public page too: same rules as the citizens'.
 core::Status checkText(const std::string& s, const char* field) {
   if (s.size() > kMaxText) return bad(std::string(field) + " is too long");
-  if (hasTag(s)) return bad(std::string(field) + " must be plain text, without HTML or scripts");
+  if (hasMarkup(s)) return bad(std::string(field) + " must be plain text, without HTML or scripts");
   return core::Status::success();
 }
 

@@ -37,13 +37,27 @@ const std::map<KeyScope, std::array<bool, kColumns>> kScopeMatrix = {
 
 TEST(Permissions, ColumnsMatchKAllPermissions) {
   ASSERT_EQ(std::size(kAllPermissions), static_cast<size_t>(kColumns));
-  const P expected[kColumns] = {
-      P::kPublic,      P::kAuthenticated,       P::kUnitsRead,     P::kUsersRead,
-      P::kUsersManage, P::kKeysManage,          P::kAuditRead,     P::kIngest,
-      P::kContextRead, P::kSubscriptionsManage, P::kSettingsManage, P::kAlertsRead,
-      P::kAlertsManage, P::kRulesManage, P::kIncidentsRead, P::kIncidentsManage,
-      P::kOperationsConfigure, P::kReportsRead, P::kReportsManage, P::kReportsModerate,
-      P::kReportsIdentity};
+  const P expected[kColumns] = {P::kPublic,
+                                P::kAuthenticated,
+                                P::kUnitsRead,
+                                P::kUsersRead,
+                                P::kUsersManage,
+                                P::kKeysManage,
+                                P::kAuditRead,
+                                P::kIngest,
+                                P::kContextRead,
+                                P::kSubscriptionsManage,
+                                P::kSettingsManage,
+                                P::kAlertsRead,
+                                P::kAlertsManage,
+                                P::kRulesManage,
+                                P::kIncidentsRead,
+                                P::kIncidentsManage,
+                                P::kOperationsConfigure,
+                                P::kReportsRead,
+                                P::kReportsManage,
+                                P::kReportsModerate,
+                                P::kReportsIdentity};
   for (int i = 0; i < kColumns; ++i) EXPECT_EQ(kAllPermissions[i], expected[i]) << i;
 }
 
