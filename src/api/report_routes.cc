@@ -10,6 +10,7 @@
 #include "api/errors.h"
 #include "api/json_body.h"
 #include "api/ngsild_common.h"
+#include "api/stream_routes.h"
 #include "auth/rate_limiter.h"
 #include "context/entity.h"
 #include "incidents/media.h"
@@ -384,6 +385,17 @@ void addCitizenRoutes(Api& api, const ApiServices* s, std::shared_ptr<Limits> li
             if (!s->reports) return off(req);
             return answer(s->reports->track(std::string(req.param("code"))), req);
           });
+  api.add({verb::get, kBase + "/track/{code}/stream", Permission::kPublic, Exec::kInline, 0,
+           "Live updates of a report for the holder of its tracking code (Server-Sent Events, "
+           "event \"tracking\": the status page's content after each change)"},
+          [s](const Request& req, const Principal*) {
+            if (!s->reports || !s->hub) return off(req);
+            std::string code(req.param("code"));
+            if (!s->reports->knowsCode(code)) {
+              return answer(s->reports->track(code), req);  // the same 404 as the status page
+            }
+            return openTrackingStream(*s->hub, code);
+          });
   api.add({verb::post, kBase + "/track/{code}/rate", Permission::kPublic, Exec::kWorker, kSmallBody,
            "Rate a resolved report 1–5 and say whether it was fixed (not fixed reopens it)"},
           [s](const Request& req, const Principal*) {
@@ -600,6 +612,21 @@ void addReportRoutes(Api& api) {
            "follow reports and be recognised; limited per client address"},
           [s, signups](const Request& req, const Principal*) {
             return registerCitizen(s, signups.get(), req);
+          });
+  api.add({verb::get, "/api/v1/citizens/me/reports", Permission::kAuthenticated, Exec::kWorker, 0,
+           "A signed-in citizen's reports, filed or followed, most recently updated first "
+           "(?limit=, at most 200); live changes come on the stream's notifications topic"},
+          [s](const Request& req, const Principal* who) {
+            if (!s->reports) return off(req);
+            if (who->kind != Principal::Kind::kUser) {
+              return problem(status::forbidden, "only user accounts have reports", req);
+            }
+            auto limit = count(req, "limit");
+            if (limit && (*limit == 0 || *limit > 200)) {
+              return problem(status::unprocessable_entity, "limit must be 1..200", req);
+            }
+            json items = s->reports->mine(who->id, limit.value_or(50));
+            return jsonResponse(json{{"items", std::move(items)}});
           });
   api.add({verb::post, kBase + "/moderation/accounts/{userId}/lock", Permission::kReportsModerate,
            Exec::kWorker, kSmallBody, "Lock an abusive citizen account {reason} (audited)"},

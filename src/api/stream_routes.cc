@@ -112,6 +112,15 @@ class SseSink final : public stream::Sink {
   std::weak_ptr<net::ResponseStream> stream_;
 };
 
+net::Response sseResponse(std::shared_ptr<net::StreamCallbacks> callbacks) {
+  net::Response r;
+  r.content_type = "text/event-stream; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Accel-Buffering", "no");
+  r.stream = std::move(callbacks);
+  return r;
+}
+
 net::Response openSse(stream::Hub& hub, const net::Request& req, const Principal& who) {
   auto topics_param = req.queryParam("topics");
   if (!topics_param || topics_param->empty()) {
@@ -186,12 +195,7 @@ net::Response openSse(stream::Hub& hub, const net::Request& req, const Principal
   };
   callbacks->on_written = [client] { client->written(); };
   callbacks->on_close = [client] { client->disconnect(); };
-  net::Response r;
-  r.content_type = "text/event-stream; charset=utf-8";
-  r.headers.emplace_back("Cache-Control", "no-cache");
-  r.headers.emplace_back("X-Accel-Buffering", "no");
-  r.stream = std::move(callbacks);
-  return r;
+  return sseResponse(std::move(callbacks));
 }
 
 void openWebSocket(stream::Hub& hub, net::RequestPtr req, std::shared_ptr<net::WebSocketSession> ws,
@@ -207,6 +211,25 @@ void openWebSocket(stream::Hub& hub, net::RequestPtr req, std::shared_ptr<net::W
 }
 
 }  // namespace
+
+net::Response openTrackingStream(stream::Hub& hub, const std::string& code) {
+  Principal anyone;
+  anyone.name = "tracking";
+  auto sink = std::make_shared<SseSink>();
+  auto client = hub.connect(anyone, sink);
+  stream::Filter only;
+  only.key = code;
+  auto callbacks = std::make_shared<net::StreamCallbacks>();
+  callbacks->max_queued = hub.options().client_window + 16;
+  callbacks->on_start = [client, sink, only](std::shared_ptr<net::ResponseStream> s) {
+    sink->attach(s);
+    s->write(": cityioc report tracking\nretry: 5000\n\n", false);
+    client->follow("tracking", only);
+  };
+  callbacks->on_written = [client] { client->written(); };
+  callbacks->on_close = [client] { client->disconnect(); };
+  return sseResponse(std::move(callbacks));
+}
 
 stream::Event entityEvent(const context::EntityChange& change) {
   const context::Entity& e = change.after ? *change.after : *change.before;

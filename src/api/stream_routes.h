@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "context/broker.h"
+#include "net/request.h"
 #include "stream/hub.h"
 
 namespace ioc::api {
@@ -12,5 +13,9 @@ namespace ioc::api {
 stream::Event entityEvent(const context::EntityChange& change);
 //! The broker's change listener for the hub; skips all work while no client is connected.
 void publishEntityChanges(stream::Hub& hub, const std::vector<context::EntityChange>& changes);
+
+//! Server-Sent Events of one citizen report for whoever holds its tracking code (no account):
+//! the hub's "tracking" topic narrowed to that code. The caller checked that the code exists.
+net::Response openTrackingStream(stream::Hub& hub, const std::string& code);
 
 }  // namespace ioc::api

@@ -20,6 +20,7 @@
 #include "net/server.h"
 #include "net/static_files.h"
 #include "notify/dispatcher.h"
+#include "notify/smtp.h"
 #include "obs/metrics.h"
 #include "reports/service.h"
 #include "sim/simulator.h"
@@ -121,7 +122,8 @@ void publishAlert(Application::Parts& p, const rules::AlertChange& change,
                   a.id,
                   payload,
                   {},
-                  0});
+                  0,
+                  {}});
   // Staff are told when an alert opens; count updates only reach the live stream.
   if (change.type != rules::ChangeType::kOpened) return;
   notify::StaffNotification n;
@@ -147,7 +149,7 @@ void publishIncident(Application::Parts& p, const incidents::IncidentEvent& e) {
     point = {{inc["location"].value("lon", 0.0), inc["location"].value("lat", 0.0)}};
   }
   const std::string id = inc.value("id", "");
-  p.hub->publish({"incidents", e.unit_code, e.type, point, id, inc, {}, 0});
+  p.hub->publish({"incidents", e.unit_code, e.type, point, id, inc, {}, 0, {}});
   if (e.type == "incident.created" && p.alerts && point) {
     const nlohmann::json source = inc.value("source", nlohmann::json::object());
     const std::string kind = source.value("kind", "");
@@ -299,6 +301,28 @@ void startDemoCity(Application::Parts& p) {
   });
 }
 
+// The reporter and the followers hear of a change they can see: on the stream's notifications
+// topic (their accounts only) and, for a reporter who left an address, by email.
+void tellCitizens(Application::Parts& p, const reports::ReportEvent& e) {
+  const std::string id = e.report.value("id", "");
+  if (!e.notify_users.empty()) {
+    stream::Event n;
+    n.topic = "notifications";
+    n.subtype = e.type;
+    n.key = "report:" + id;
+    n.users = e.notify_users;
+    n.payload = {{"severity", "Minor"},
+                 {"title", e.notice.title},
+                 {"body", e.notice.body},
+                 {"link", ""},
+                 {"data", {{"report_id", id}, {"status", e.report.value("status", "")}}}};
+    p.hub->publish(std::move(n));
+  }
+  if (!e.email.empty() && p.notifier) {
+    p.notifier->mail(e.email, e.notice.mail_subject, e.notice.mail_text, e.type);
+  }
+}
+
 // Citizen reports on the live stream ("reports" topic) and, with a location, as rule events, so
 // that a count-in-window rule can correlate many reports of one kind in one place.
 void publishReport(Application::Parts& p, const reports::ReportEvent& e) {
@@ -306,7 +330,9 @@ void publishReport(Application::Parts& p, const reports::ReportEvent& e) {
   std::optional<std::pair<double, double>> point;
   if (r["location"].is_object()) point = {{r["location"]["long"], r["location"]["lat"]}};
   const std::string id = r.value("id", "");
-  p.hub->publish({"reports", e.unit_code, e.type, point, id, r, {}, 0});
+  p.hub->publish({"reports", e.unit_code, e.type, point, id, r, {}, 0, {}});
+  p.hub->publish({"tracking", "", e.type, std::nullopt, e.code, e.tracking, {}, 0, {}});
+  if (e.citizen_change) tellCitizens(p, e);
   if (e.type == "report.submitted" && p.alerts && point) {
     rules::Event ev;
     ev.id = id;
@@ -328,10 +354,18 @@ core::Status startReports(Application::Parts& p, const core::ServeConfig& config
   }
   auto catalog = reports::Catalog::loadFile(path);
   if (!catalog.ok()) return catalog.error();
+  if (const std::string& url = config.reports_public_url;
+      !url.empty() && (!(url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0) ||
+                       std::any_of(url.begin(), url.end(),
+                                   [](unsigned char c) { return c <= ' ' || c == 0x7f; }))) {
+    return core::makeError(core::Errc::kInvalidArgument,
+                           "reports.public_url must be an http(s) address without spaces");
+  }
   reports::ServiceOptions o;
   o.photo_dir = (fs::path(config.data_dir) / "attachments" / "reports").string();
   o.calendar = shared.calendar;
   o.wards = shared.wards;
+  o.public_url = config.reports_public_url;
   o.route = [incidents = p.incidents.get()](const std::string& unit, const std::string& category,
                                             const std::string& ward) {
     return incidents->agencyFor(unit, category, ward);
@@ -425,6 +459,10 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   p->broker->addChangeListener([hub = p->hub.get()](const std::vector<context::EntityChange>& c) {
     api::publishEntityChanges(*hub, c);
   });
+  if (!config.smtp_host.empty() && !notify::isValidEmail(config.smtp_from)) {
+    return core::makeError(core::Errc::kInvalidArgument,
+                           "smtp.from must be an email address with a dotted domain");
+  }
   notify::DispatcherOptions notify_options;
   notify_options.smtp.host = config.smtp_host;
   notify_options.smtp.port = static_cast<uint16_t>(config.smtp_port);

@@ -224,15 +224,21 @@ constexpr Setting kSettings[] = {
    .doc = "Citizen reports accepted per minute from one client address and from one account "
           "(more get 429 with Retry-After).",
    .min = 1, .max = 10000000, .apply = assign<&ServeConfig::reports_submissions_per_minute>},
+  {.name = "reports.public_url", .kind = Kind::kString, .def = "",
+   .doc = "Address where citizens reach the dashboard (e.g. `https://ioc.hue.gov.vn`), for the "
+          "tracking link in the email a reporter gets on each change; empty = the email gives "
+          "the tracking code only.",
+   .apply = assign<&ServeConfig::reports_public_url>},
   {.name = "smtp.host", .kind = Kind::kString, .def = "",
-   .doc = "SMTP relay for staff email notifications (plain SMTP, no TLS or AUTH: a local relay); "
-          "empty = email off. Recipients are the email channels (`/api/v1/email-channels`).",
+   .doc = "SMTP relay for email notifications (plain SMTP, no TLS or AUTH: a local relay); "
+          "empty = email off. Staff recipients are the email channels "
+          "(`/api/v1/email-channels`); reporters who leave an address get their report's changes.",
    .apply = assign<&ServeConfig::smtp_host>},
   {.name = "smtp.port", .kind = Kind::kInt, .def = "25",
    .doc = "Port of the SMTP relay.",
    .min = 1, .max = 65535, .apply = assign<&ServeConfig::smtp_port>},
-  {.name = "smtp.from", .kind = Kind::kString, .def = "cityioc@localhost",
-   .doc = "Sender address of staff email (envelope and From header).",
+  {.name = "smtp.from", .kind = Kind::kString, .def = "cityioc@localhost.localdomain",
+   .doc = "Sender address of email (envelope and From header): an address with a dotted domain.",
    .apply = assign<&ServeConfig::smtp_from>},
   {.name = "smtp.timeout_ms", .kind = Kind::kInt, .def = "10000",
    .doc = "Milliseconds each SMTP step (connect, each reply) may take.",

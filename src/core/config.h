@@ -52,7 +52,8 @@ struct ServeConfig {
   int incidents_tick_ms = 5000;
   std::string reports_file;  // "" = data/reports/services.json
   int reports_submissions_per_minute = 20;
-  std::string smtp_host;  // "" = staff email off
+  std::string reports_public_url;  // "" = no link in citizens' email
+  std::string smtp_host;           // "" = staff email off
   int smtp_port = 25;
   std::string smtp_from;
   int smtp_timeout_ms = 10000;

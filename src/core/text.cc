@@ -269,4 +269,21 @@ std::string xmlEscape(std::string_view text) {
   return out;
 }
 
+bool isPlausibleEmail(std::string_view a) {
+  if (a.empty() || a.size() > 254) return false;
+  size_t at = a.find('@');
+  if (at == 0 || at == std::string_view::npos || at + 1 >= a.size() ||
+      a.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  for (char c : a) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '<' || c == '>' || c == ',' || c == '"' || c == '(' ||
+        c == ')' || c == ';' || c == '\\') {
+      return false;
+    }
+  }
+  return a.substr(at + 1).find('.') != std::string_view::npos;
+}
+
 }  // namespace ioc::core

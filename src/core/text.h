@@ -18,4 +18,8 @@ bool isValidUtf8(std::string_view s);
 //! U+FFFE/U+FFFF, invalid UTF-8) replaced by U+FFFD; valid UTF-8 kept as is (CAP, Open311).
 std::string xmlEscape(std::string_view text);
 
+//! A plausible single email address (local@domain.tld; no spaces, controls, angle brackets,
+//! commas or quotes: nothing that could smuggle a second SMTP recipient).
+bool isPlausibleEmail(std::string_view address);
+
 }  // namespace ioc::core

@@ -253,16 +253,36 @@ void Dispatcher::enqueue(const std::shared_ptr<const Channel>& channel,
                 "\nUnit: " + (n.unit_code.empty() ? std::string("(national)") : n.unit_code) +
                 "\nAt: " + core::formatRfc3339(n.at_ms) + "\n";
   }
+  push(std::move(job));
+}
+
+bool Dispatcher::push(Job job) {
   job.due = steady_clock::now();
   {
     std::lock_guard lock(mu_);
     if (stopping_ || ready_.size() + retry_.size() >= options_.capacity) {
       dropped_->inc();
-      return;
+      return false;
     }
     ready_.push_back(std::move(job));
   }
   cv_.notify_one();
+  return true;
+}
+
+bool Dispatcher::mail(const std::string& address, std::string subject, std::string text,
+                      std::string event) {
+  if (options_.smtp.host.empty() || !isValidEmail(address)) return false;
+  auto channel = std::make_shared<Channel>();
+  channel->kind = Channel::Kind::kEmail;
+  channel->id = "direct";
+  channel->address = address;
+  Job job;
+  job.channel = std::move(channel);
+  job.event = std::move(event);
+  job.subject = std::move(subject);
+  job.text = std::move(text);
+  return push(std::move(job));
 }
 
 core::Status Dispatcher::test(const std::string& id, const model::Actor& who) {
@@ -320,10 +340,10 @@ void Dispatcher::work() {
     } else if (++job.attempt >= options_.max_attempts ||
                s.error().code == core::Errc::kInvalidArgument) {
       (webhook ? webhook_failed_ : email_failed_)->inc();
-      core::logWarn("staff notification failed", {{"channel", job.channel->id},
-                                                  {"event", job.event},
-                                                  {"attempts", job.attempt},
-                                                  {"error", s.error().message}});
+      core::logWarn("notification failed", {{"channel", job.channel->id},
+                                            {"event", job.event},
+                                            {"attempts", job.attempt},
+                                            {"error", s.error().message}});
     } else {
       auto delay = options_.backoff * (1 << std::min(job.attempt - 1, 16));
       delay = std::min(delay, options_.max_backoff);

@@ -117,6 +117,9 @@ class Dispatcher {
 
   //! Never blocks: in-app now, webhooks and email queued.
   void notify(StaffNotification n);
+  //! Queues one email to one address outside the channels (a citizen's report updates); false
+  //! when email is off, the address is implausible or the queue is full.
+  bool mail(const std::string& address, std::string subject, std::string text, std::string event);
   //! Queues a "webhook.test" notification to that one channel (ignores its filters).
   core::Status test(const std::string& id, const model::Actor& who);
 
@@ -145,6 +148,7 @@ class Dispatcher {
   };
 
   void enqueue(const std::shared_ptr<const Channel>& channel, const StaffNotification& n);
+  bool push(Job job);
   void work();
   core::Status attempt(const Job& job);
   core::Status persist(const Channel& c, bool removed, const std::string& action,

@@ -8,6 +8,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <ctime>
 
+#include "core/text.h"
+
 namespace ioc::notify {
 
 namespace asio = boost::asio;
@@ -141,21 +143,8 @@ class Connection {
 
 }  // namespace
 
-bool isValidEmail(std::string_view a) {
-  if (a.empty() || a.size() > 254) return false;
-  size_t at = a.find('@');
-  if (at == 0 || at == std::string_view::npos || at + 1 >= a.size() ||
-      a.find('@', at + 1) != std::string_view::npos) {
-    return false;
-  }
-  for (char c : a) {
-    auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f || c == '<' || c == '>' || c == ',' || c == '"' || c == '(' ||
-        c == ')' || c == ';' || c == '\\') {
-      return false;
-    }
-  }
-  return a.substr(at + 1).find('.') != std::string_view::npos;
+bool isValidEmail(std::string_view address) {
+  return core::isPlausibleEmail(address);
 }
 
 std::string encodeHeaderWord(std::string_view utf8) {

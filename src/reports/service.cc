@@ -9,6 +9,7 @@
 #include "auth/tokens.h"
 #include "context/entity.h"
 #include "core/clock.h"
+#include "core/text.h"
 #include "ngsild/geo.h"
 #include "reports/photos.h"
 
@@ -250,6 +251,9 @@ core::Result<Report> ReportService::prepare(Submission& s) {
     if (field->size() > 200 || hasMarkup(*field))
       return bad("reporter details must be short plain text");
   }
+  if (!s.reporter.email.empty() && !core::isPlausibleEmail(s.reporter.email)) {
+    return bad("email is not a valid address");
+  }
   Report r;
   const int64_t now = clock_.nowUnixMs();
   {
@@ -333,7 +337,7 @@ void ReportService::commitNew(std::shared_ptr<const Report> report, const model:
           return done(st.error());
         }
         remember(report);
-        emit("report.submitted", *report);
+        emit("report.submitted", *report, nullptr);
         Receipt receipt{report->id, report->code, report->token, publicView(*report)};
         const Service* svc = catalog_.find(report->service_code);
         if (report->emergency && svc != nullptr) {
@@ -495,21 +499,70 @@ bool ReportService::visible(const Report& r, const Caller& who) const {
   return !r.unit_code.empty() && units_.isWithin(r.unit_code, who.unit_code);
 }
 
-void ReportService::emit(const std::string& type, const Report& r) const {
+void ReportService::emit(const std::string& type, const Report& r, const Report* before) const {
   if (!listener_) return;
-  ReportEvent e{type, publicView(r), r.unit_code, r.followers};
+  ReportEvent e;
+  e.type = type;
+  e.report = publicView(r);
+  e.unit_code = r.unit_code;
+  e.notify_users = r.followers;
   if (r.reporter.user_id) e.notify_users.push_back(r.reporter.user_id);
+  e.code = r.code;
+  e.tracking = trackView(r);
+  // Imported history is not news to anyone.
+  e.citizen_change = r.channel != "import" && citizenVisibleChange(before, r);
+  if (e.citizen_change) {
+    e.email = r.reporter.email;
+    e.notice = composeNotice(r, options_.public_url);
+  }
   listener_(e);
+}
+
+json ReportService::trackView(const Report& r) const {
+  json j = publicView(r);
+  j["can_rate"] = canRate(r);
+  return j;
 }
 
 core::Result<json> ReportService::track(const std::string& code) const {
   std::shared_lock lock(mu_);
   auto c = by_code_.find(code);
   if (c == by_code_.end()) return notFound("with this tracking code");
-  const Report& r = *by_id_.at(c->second);
-  json j = publicView(r);
-  j["can_rate"] = canRate(r);
-  return j;
+  return trackView(*by_id_.at(c->second));
+}
+
+bool ReportService::knowsCode(const std::string& code) const {
+  std::shared_lock lock(mu_);
+  return by_code_.count(code) > 0;
+}
+
+std::vector<json> ReportService::mine(int64_t user_id, size_t limit) const {
+  std::vector<std::shared_ptr<const Report>> found;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& r : ordered_) {
+      if (!r) continue;
+      const bool filed = r->reporter.user_id == user_id;
+      if (!filed && r->hidden) continue;
+      if (filed ||
+          std::find(r->followers.begin(), r->followers.end(), user_id) != r->followers.end()) {
+        found.push_back(r);
+      }
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a->updated_ms > b->updated_ms; });
+  if (found.size() > limit) found.resize(limit);
+  std::vector<json> out;
+  for (const auto& r : found) {
+    const bool filed = r->reporter.user_id == user_id;
+    json j = filed ? trackView(*r) : publicView(*r);
+    j["relation"] = filed ? "reporter" : "follower";
+    // The reporter's own code, so the app can open the tracking page and rate.
+    if (filed) j["tracking_code"] = r->code;
+    out.push_back(std::move(j));
+  }
+  return out;
 }
 
 std::shared_ptr<const Report> ReportService::findPublic(const std::string& id) const {
@@ -748,7 +801,7 @@ core::Result<json> ReportService::mutate(const std::string& id, const std::strin
   if (auto st = persist(next, "report." + action, actor, detail); !st.ok()) return st.error();
   auto ptr = std::make_shared<const Report>(std::move(next));
   remember(ptr);
-  if (!event.empty()) emit(event, *ptr);
+  if (!event.empty()) emit(event, *ptr, current.get());
   return staff ? staffView(*ptr, *staff) : publicView(*ptr);
 }
 

@@ -27,6 +27,7 @@
 #include "model/audit_entry.h"
 #include "reports/catalog.h"
 #include "reports/kpis.h"
+#include "reports/notice.h"
 #include "reports/report.h"
 #include "storage/store.h"
 #include "units/catalog.h"
@@ -74,14 +75,20 @@ struct ServiceOptions {
   std::function<std::optional<std::string>(const std::string& unit, const std::string& category,
                                            const std::string& ward)>
       route;
+  std::string public_url;  //!< the dashboard's address, for links in citizens' email
 };
 
-//! A change, after it is durable: for the live stream and followers' notifications.
+//! A change, after it is durable: for the live stream and citizens' notifications.
 struct ReportEvent {
   std::string type;       //!< report.submitted, report.assigned, report.resolved, …
   nlohmann::json report;  //!< the public view
   std::string unit_code;
   std::vector<int64_t> notify_users;  //!< reporter and followers (citizen accounts)
+  std::string code;                   //!< tracking code (the reporter's own stream)
+  nlohmann::json tracking;            //!< what the tracking page shows (track(code))
+  bool citizen_change = false;        //!< the public status or timeline changed: tell citizens
+  std::string email;                  //!< the reporter's address, if they left one
+  CitizenNotice notice;
 };
 
 class ReportService {
@@ -105,6 +112,10 @@ class ReportService {
   void submit(Submission s, SubmitDone done);
   //! The public status page: timeline, answer, evidence photos. Hidden reports: not found.
   core::Result<nlohmann::json> track(const std::string& code) const;
+  //! Whether a tracking code exists (its live stream may be opened).
+  bool knowsCode(const std::string& code) const;
+  //! A citizen account's reports: filed or followed, most recently updated first.
+  std::vector<nlohmann::json> mine(int64_t user_id, size_t limit) const;
   //! The public view by id (Open311 requests/{id}); hidden reports: not found.
   std::shared_ptr<const Report> findPublic(const std::string& id) const;
   std::optional<std::string> idForToken(const std::string& token) const;
@@ -193,7 +204,8 @@ class ReportService {
   nlohmann::json publicView(const Report& r) const;
   nlohmann::json staffView(const Report& r, const Caller& who) const;
   bool visible(const Report& r, const Caller& who) const;
-  void emit(const std::string& type, const Report& r) const;
+  void emit(const std::string& type, const Report& r, const Report* before) const;
+  nlohmann::json trackView(const Report& r) const;
 
   storage::Store& store_;
   const units::UnitCatalog& units_;

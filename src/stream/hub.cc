@@ -86,6 +86,12 @@ std::optional<auth::Permission> topicPermission(std::string_view topic) {
 }
 
 bool visibleTo(const Event& e, const auth::Principal& who, const units::UnitCatalog& units) {
+  if (!e.users.empty()) {
+    return who.kind == auth::Principal::Kind::kUser &&
+           std::find(e.users.begin(), e.users.end(), who.id) != e.users.end();
+  }
+  // Staff notifications are internal: a citizen account only hears about its own reports.
+  if (e.topic == "notifications" && who.role == model::Role::kCitizen) return false;
   if (!who.unit_code.empty() &&
       (e.unit_code.empty() || !units.isWithin(e.unit_code, who.unit_code))) {
     return false;
@@ -114,7 +120,7 @@ bool matches(const Event& e, const Filter& f, const units::UnitCatalog& units) {
   if (!f.unit.empty() && (e.unit_code.empty() || !units.isWithin(e.unit_code, f.unit))) {
     return false;
   }
-  return true;
+  return f.key.empty() || f.key == e.key;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,6 +205,11 @@ void Client::handleSubscribe(const json& msg) {
   if (!filter.ok()) return error("bad-request", filter.error().message);
   std::string why;
   (void)subscribe(topics, *filter, &why);
+}
+
+void Client::follow(const std::string& topic, Filter filter) {
+  std::lock_guard lock(mu_);
+  subs_[topic] = std::move(filter);
 }
 
 bool Client::subscribe(const std::vector<std::string>& topics, const Filter& filter,

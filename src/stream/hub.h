@@ -53,6 +53,9 @@ struct Event {
   nlohmann::json payload;
   std::vector<std::string> roles;  //!< "notifications": target roles (role names); empty = all
   int64_t at_ms = 0;               //!< 0 = when published
+  //! "notifications" to named accounts (citizens about their reports): only these user ids see
+  //! it, whatever their unit; empty = by unit and roles.
+  std::vector<int64_t> users;
 };
 
 //! What a subscription narrows a topic to. Empty members do not filter.
@@ -60,6 +63,9 @@ struct Filter {
   std::vector<std::string> types;  //!< subtype, full or short (after the last '/' or '#')
   std::optional<std::array<double, 4>> bbox;  //!< minLon, minLat, maxLon, maxLat
   std::string unit;                           //!< this unit and below
+  //! Only events with this coalescing key. Server-side only (never parsed from a client): the
+  //! public tracking stream of one report is the "tracking" topic narrowed to its code.
+  std::string key;
 };
 
 //! {"types":[…],"bbox":[minLon,minLat,maxLon,maxLat],"unit":"46"}; null/absent = no filter.
@@ -114,6 +120,9 @@ class Client : public std::enable_shared_from_this<Client> {
   void handle(std::string_view text);
   //! Subscribes without a message (SSE: ?topics=…); false with `error` set when refused.
   bool subscribe(const std::vector<std::string>& topics, const Filter& filter, std::string* error);
+  //! A subscription the server decided on, without a permission check: topics outside kTopics
+  //! (the public "tracking" stream of one report) are only reachable this way.
+  void follow(const std::string& topic, Filter filter);
   //! The transport wrote one message handed over by Sink::send.
   void written();
   //! The connection ended: the hub forgets the client.

@@ -286,6 +286,7 @@ try {
     await pp.getByTestId('report-status').filter({ hasText: 'Mới tiếp nhận' }).waitFor();
     reportId = await pp.locator('.tracked').getAttribute('data-report-id');
     await pp.locator('.tracked .thumbs img').first().waitFor();
+    await pp.getByTestId('tracking-live').filter({ hasText: 'Đang cập nhật trực tiếp' }).waitFor();
     await audit(pp, 'portal tracking');
   });
 
@@ -320,8 +321,7 @@ try {
     await detail.getByTestId('report-status').filter({ hasText: 'Đã xử lý' }).waitFor();
   });
 
-  await step('the citizen sees the answer and rates it in the portal', async () => {
-    await pp.reload();
+  await step('the citizen sees the answer live (no reload) and rates it in the portal', async () => {
     await pp.getByTestId('report-status').filter({ hasText: 'Đã xử lý' }).waitFor();
     await pp.getByTestId('agency-answer').filter({ hasText: 'Đã vá ổ gà' }).waitFor();
     await pp.locator('.tracked .thumbs.big img').first().waitFor();

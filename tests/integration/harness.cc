@@ -645,6 +645,17 @@ std::string RawConnection::readUntilClose(std::chrono::milliseconds timeout) {
   return std::exchange(pending_, {});
 }
 
+std::string RawConnection::readUntil(std::string_view needle, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  size_t at = pending_.find(needle);
+  while (at == std::string::npos && readSome(fd_, pending_, deadline) > 0)
+    at = pending_.find(needle);
+  if (at == std::string::npos) return std::exchange(pending_, {});
+  std::string got = pending_.substr(0, at + needle.size());
+  pending_.erase(0, at + needle.size());
+  return got;
+}
+
 bool RawConnection::waitClosed(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (true) {

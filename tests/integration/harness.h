@@ -150,6 +150,9 @@ class RawConnection {
   bool send(std::string_view bytes);
   //! Reads until the peer closes the connection or `timeout` passes; what arrived.
   std::string readUntilClose(std::chrono::milliseconds timeout);
+  //! Reads until `needle` has arrived (or close/timeout); returns and forgets everything up to
+  //! the end of the needle's first occurrence, or all of it if the needle never came.
+  std::string readUntil(std::string_view needle, std::chrono::milliseconds timeout);
   //! Reads one complete HTTP response (or until close/timeout); nullopt if none arrived whole.
   std::optional<HttpResponse> readResponse(std::chrono::milliseconds timeout);
   //! True once the peer has closed (EOF or reset) within `timeout`.

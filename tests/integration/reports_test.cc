@@ -2,7 +2,8 @@
 // submission with photos to the agency's answer, a "not fixed" rating and the reopen; privacy of
 // the reporter against agency staff (and the audited view of those allowed); unit scoping; bad
 // input that stores nothing; rate limits; and the 10,000 real San Francisco 311 cases replayed
-// through the import API with the KPIs checked against a recount done here.
+// through the import API with the KPIs checked against a recount done here. Citizens hear of
+// changes: the public tracking stream, their account's notifications and the reporter's email.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,8 @@
 
 #include "calendar/working_calendar.h"
 #include "integration/harness.h"
+#include "integration/support.h"
+#include "unit/notify/fake_smtp.h"
 
 namespace ioc::it {
 namespace {
@@ -281,6 +284,99 @@ TEST_F(Reports, CitizenAccountsFollowAndGetLockedWhenAbusive) {
   auto staff_lock =
       postJson(port(), "/api/v1/reports/moderation/accounts/1/lock", {{"reason", "x"}}, supervisor);
   EXPECT_EQ(staff_lock.status, 422u);
+}
+
+//! The relay the server mails citizens through; one per test binary, shared by the fixtures.
+notify::fake::FakeSmtp& relay() {
+  static notify::fake::FakeSmtp smtp;
+  return smtp;
+}
+
+class ReportNotices : public Reports {
+ protected:
+  ReportNotices()
+      : Reports({{"CITYIOC_SMTP_HOST", "127.0.0.1"},
+                 {"CITYIOC_SMTP_PORT", std::to_string(relay().port())},
+                 {"CITYIOC_REPORTS_PUBLIC_URL", "https://ioc.hue.gov.vn"}}) {}
+  //! Mail to `address` so far, each as headers + body.
+  std::vector<std::string> mailTo(const std::string& address) {
+    std::vector<std::string> out;
+    for (const auto& m : relay().messages()) {
+      if (m.find("To: " + address) != std::string::npos) out.push_back(m);
+    }
+    return out;
+  }
+};
+
+TEST_F(ReportNotices, CitizensHearOfChangesTheyCanSee) {
+  auto signup =
+      postJson(port(), "/api/v1/citizens",
+               {{"username", "theodoi1"}, {"password", "mat-khau-dai-2"}, {"unit_code", "46"}});
+  ASSERT_EQ(signup.status, 201u) << signup.describe();
+  const std::string follower = login(port(), "theodoi1", "mat-khau-dai-2");
+  auto bad_email = postJson(port(), "/api/v1/reports",
+                            {{"service_code", "chieu-sang"},
+                             {"description", "Đèn tắt"},
+                             {"reporter", {{"email", "a@b, c@d.vn"}}},
+                             {"location", {{"lat", kLat}, {"long", kLon}}}});
+  EXPECT_EQ(bad_email.status, 422u) << bad_email.describe();
+
+  // An anonymous reporter who leaves an address; the receipt is mailed at once.
+  auto sub = postJson(port(), "/api/v1/reports",
+                      {{"service_code", "chieu-sang"},
+                       {"description", "Cả dãy đèn đường tắt từ tối qua"},
+                       {"reporter", {{"email", "nguoi.bao@example.vn"}}},
+                       {"location", {{"lat", kLat}, {"long", kLon}}}});
+  ASSERT_EQ(sub.status, 201u) << sub.describe();
+  const std::string id = sub.jsonField("id"), code = sub.jsonField("tracking_code");
+  ASSERT_TRUE(eventually([&] { return mailTo("nguoi.bao@example.vn").size() == 1; }, 10s));
+  EXPECT_NE(mailTo("nguoi.bao@example.vn")[0].find(code), std::string::npos);
+
+  // The tracking page listens; the follower's app listens on its account's notifications.
+  EXPECT_EQ(get(port(), "/api/v1/reports/track/NOSUCHCODE/stream").status, 404u);
+  RawConnection page(port());
+  ASSERT_TRUE(page.send("GET /api/v1/reports/track/" + code +
+                        "/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"));
+  std::string head = page.readUntil("report tracking", 10s);
+  ASSERT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  ASSERT_EQ(postJson(port(), "/api/v1/reports/" + id + "/follow", json::object(), follower).status,
+            200u);
+  WsClient app;
+  ASSERT_EQ(app.connect(port(), "/api/v1/stream", follower), 101u);
+  app.send({{"op", "subscribe"}, {"topics", {"notifications"}}});
+  ASSERT_TRUE(app.readUntil([](const json& m) { return m.value("op", "") == "subscribed"; }));
+
+  const std::string op = userToken("op3", "operator", "46");
+  act(id, "comment", {{"text", "ghi chú nội bộ: gọi điện lực"}}, op);  // internal: no news
+  act(id, "assign", {{"agency", "Điện lực Huế"}, {"reason", "đèn của điện lực"}}, op);
+  std::string pushed;  // whole events, until the assignment's
+  for (int i = 0; i < 10 && pushed.find("\"status\":\"assigned\"") == std::string::npos; ++i) {
+    pushed = page.readUntil("\n\n", 10s);
+  }
+  EXPECT_NE(pushed.find("event: tracking"), std::string::npos) << pushed;
+  EXPECT_NE(pushed.find("Điện lực Huế"), std::string::npos) << pushed;
+  EXPECT_EQ(pushed.find("ghi chú nội bộ"), std::string::npos) << pushed;
+  auto note = app.readUntil([](const json& m) { return m.value("topic", "") == "notifications"; });
+  ASSERT_TRUE(note.has_value());
+  EXPECT_NE(note->dump().find(id), std::string::npos) << note->dump();
+  EXPECT_EQ(note->dump().find(code), std::string::npos);  // followers never get the code
+
+  ASSERT_TRUE(eventually([&] { return mailTo("nguoi.bao@example.vn").size() == 2; }, 10s));
+  const std::string mail = mailTo("nguoi.bao@example.vn")[1];
+  EXPECT_NE(mail.find("https://ioc.hue.gov.vn/#/portal?track=" + code), std::string::npos) << mail;
+  EXPECT_NE(mail.find("Đã chuyển đơn vị xử lý"), std::string::npos) << mail;
+  EXPECT_EQ(mail.find("ghi chú nội bộ"), std::string::npos);
+  std::this_thread::sleep_for(300ms);  // the internal comment mailed nothing
+  EXPECT_EQ(mailTo("nguoi.bao@example.vn").size(), 2u);
+
+  // The follower's account lists the report (without the reporter's code).
+  auto mine = get(port(), "/api/v1/citizens/me/reports", follower);
+  ASSERT_EQ(mine.status, 200u) << mine.describe();
+  ASSERT_EQ(mine.jsonField("items").size(), 1u);
+  EXPECT_EQ(mine.jsonField("items")[0]["relation"], "follower");
+  EXPECT_EQ(mine.body.find(code), std::string::npos);
+  EXPECT_EQ(get(port(), "/api/v1/citizens/me/reports?limit=0", follower).status, 422u);
+  EXPECT_EQ(get(port(), "/api/v1/citizens/me/reports").status, 401u);
 }
 
 class ReportLimits : public Reports {

@@ -110,6 +110,33 @@ TEST(Catalog, AnswersAreChecked) {
                    .ok());
 }
 
+TEST(Notice, TellsTheReporterInBothLanguagesAndOnlyPublicChanges) {
+  Report before;
+  before.id = "PA-261207-00001";
+  before.code = "ABCDE12345";
+  before.status = Status::kTriaged;
+  before.updates.push_back({1, 0, "submitted", Status::kNew, "", "citizen", true, {}});
+  Report after = before;
+  after.updates.push_back({2, 0, "comment", Status::kTriaged, "gọi điện lực", "op", false, {}});
+  EXPECT_FALSE(citizenVisibleChange(&before, after));  // an internal note is no news
+  after.status = Status::kAssigned;
+  after.agency = "Điện lực Huế";
+  after.updates.push_back(
+      {3, 0, "assigned", Status::kAssigned, "Chuyển đến Điện lực Huế", "op", true, {}});
+  EXPECT_TRUE(citizenVisibleChange(&before, after));
+  EXPECT_TRUE(citizenVisibleChange(nullptr, after));
+
+  CitizenNotice n = composeNotice(after, "https://ioc.hue.gov.vn");
+  EXPECT_EQ(n.title, "Phản ánh PA-261207-00001: Đã chuyển đơn vị xử lý");
+  EXPECT_NE(n.body.find("Chuyển đến Điện lực Huế"), std::string::npos);
+  EXPECT_NE(n.body.find("assigned to an agency"), std::string::npos);
+  EXPECT_EQ(n.body.find("ABCDE12345"), std::string::npos);  // followers never see the code
+  EXPECT_EQ(n.body.find("gọi điện lực"), std::string::npos);
+  EXPECT_NE(n.mail_text.find("https://ioc.hue.gov.vn/#/portal?track=ABCDE12345"),
+            std::string::npos);
+  EXPECT_EQ(composeNotice(after, "").mail_text.find("http"), std::string::npos);
+}
+
 TEST(Kpis, IndexAgreesWithARecount) {
   KpiIndex index;
   std::mt19937 rng(7);

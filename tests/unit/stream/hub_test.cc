@@ -197,6 +197,48 @@ TEST_F(HubTest, NotificationsGoToTheirRoles) {
   EXPECT_EQ(sup_sink->events().size(), 2u);
 }
 
+TEST_F(HubTest, CitizensHearOnlyOfTheirOwnReports) {
+  auto citizen_in = [](int64_t id, std::string unit) {
+    auto p = user(model::Role::kCitizen, std::move(unit));
+    p.id = id;
+    return p;
+  };
+  auto [mine, mine_sink] = connect(citizen_in(41, "46"));
+  auto [away, away_sink] = connect(citizen_in(42, "48"));  // follows a report in another city
+  auto [other, other_sink] = connect(citizen_in(43, "46"));
+  for (auto* c : {mine.get(), away.get(), other.get()}) {
+    c->handle(R"({"op":"subscribe","topics":["notifications"]})");
+  }
+  auto staff = event("notifications", "46", "", "alert.opened");  // no roles: every staff role
+  hub_.publish(staff);
+  auto told = event("notifications", "19753", "report:PA-1", "report.assigned");
+  told.users = {41, 42};
+  hub_.publish(told);
+  hub_.waitIdle();
+  ASSERT_EQ(mine_sink->events().size(), 1u);
+  EXPECT_EQ(mine_sink->events()[0]["type"], "report.assigned");
+  EXPECT_EQ(away_sink->events().size(), 1u);
+  EXPECT_TRUE(other_sink->events().empty());
+}
+
+TEST_F(HubTest, TrackingStreamIsNarrowedToOneCodeAndUnreachableBySubscribe) {
+  auto [page, sink] = connect(auth::Principal{});
+  Filter only;
+  only.key = "CODE1";
+  page->follow("tracking", only);
+  page->handle(R"({"op":"subscribe","topics":["tracking"]})");
+  EXPECT_EQ(sink->messages().back()["code"], "bad-request");
+  hub_.publish(event("tracking", "", "CODE1", "report.assigned"));
+  hub_.publish(event("tracking", "", "CODE2", "report.assigned"));
+  hub_.waitIdle();
+  std::vector<json> pushed;
+  for (auto& m : sink->events()) {
+    if (m.contains("data")) pushed.push_back(m);  // not the refusal, which names the topic too
+  }
+  ASSERT_EQ(pushed.size(), 1u);
+  EXPECT_EQ(pushed[0]["key"], "CODE1");
+}
+
 TEST_F(HubTest, InBandAuthentication) {
   auto [c, sink] = connect(std::nullopt);
   c->handle(R"({"op":"subscribe","topics":["entities"]})");

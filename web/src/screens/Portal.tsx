@@ -638,6 +638,37 @@ function Tracked({ r, code, onChange }: { r: CitizenReport; code: string; onChan
   );
 }
 
+// The status page follows its report live (Server-Sent Events; the tracking code is the key,
+// no account needed); EventSource reconnects by itself, and each reconnect reloads the page's
+// state so nothing missed while offline stays missing.
+function useTrackingStream(code: string, onReport: (r: CitizenReport) => void): boolean {
+  const [open, setOpen] = useState(false);
+  useEffect(() => {
+    if (!code || typeof EventSource === 'undefined') return undefined;
+    const source = new EventSource(`/api/v1/reports/track/${encodeURIComponent(code)}/stream`);
+    let opened = false;
+    source.onopen = () => {
+      setOpen(true);
+      if (opened) void track(code).then(onReport, () => undefined);
+      opened = true;
+    };
+    source.onerror = () => setOpen(false);
+    source.addEventListener('tracking', (ev) => {
+      try {
+        const msg = JSON.parse((ev as MessageEvent<string>).data) as { data?: CitizenReport };
+        if (msg.data?.id) onReport(msg.data);
+      } catch {
+        // a malformed message is skipped; the next one carries the whole state again
+      }
+    });
+    return () => {
+      source.close();
+      setOpen(false);
+    };
+  }, [code]);
+  return open;
+}
+
 function Track() {
   const code = current.value.params.get('track') ?? '';
   const [item, setItem] = useState<CitizenReport | null>(null);
@@ -659,6 +690,7 @@ function Track() {
     if (code) void load(code);
     else setItem(null);
   }, [code]);
+  const live = useTrackingStream(item ? code : '', setItem);
   const find = (e: Event) => {
     e.preventDefault();
     const c = String(new FormData(e.currentTarget as HTMLFormElement).get('code') ?? '').trim();
@@ -679,6 +711,11 @@ function Track() {
         </button>
       </form>
       <ErrorLine error={error} />
+      {item && (
+        <p class={`live-note ${live ? 'on' : ''}`} data-testid="tracking-live" aria-live="polite">
+          {live ? t('portal.liveOn') : t('portal.liveOff')}
+        </p>
+      )}
       {item && <Tracked r={item} code={code} onChange={setItem} key={item.id} />}
     </section>
   );
