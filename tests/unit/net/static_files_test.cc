@@ -2,6 +2,7 @@
 #include "net/static_files.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -57,14 +58,15 @@ class StaticFilesTest : public ::testing::Test {
   }
 
   static Response callOn(const StaticFiles& files, const std::string& path,
-                         http::verb method = http::verb::get,
-                         const std::string& if_none_match = "") {
+                         http::verb method = http::verb::get, const std::string& if_none_match = "",
+                         const std::string& accept_encoding = "") {
     auto req = std::make_shared<Request>();
     req->raw.method(method);
     req->raw.target(path);
     req->path = path;
     req->request_id = "rid-1";
     if (!if_none_match.empty()) req->raw.set(http::field::if_none_match, if_none_match);
+    if (!accept_encoding.empty()) req->raw.set(http::field::accept_encoding, accept_encoding);
     std::optional<Response> got;
     files(req, Responder([&got](Response&& r) { got = std::move(r); }));
     EXPECT_TRUE(got.has_value()) << "no response for " << path;
@@ -292,6 +294,71 @@ TEST_F(StaticFilesTest, HeadRequestSetsHeadOnly) {
   EXPECT_TRUE(r.head_only);
   // The body is kept so that the server can send its Content-Length.
   EXPECT_EQ(r.body.size(), std::string("console.log(1)").size());
+}
+
+std::string gunzip(const std::string& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  return out;
+}
+
+TEST_F(StaticFilesTest, TextAssetsGoOutGzippedToClientsThatAcceptIt) {
+  std::string script;
+  for (int i = 0; i < 400; ++i) script += "export const v" + std::to_string(i) + " = 'giá trị';\n";
+  write("assets/big.9a1b.js", script);
+  StaticFiles files(root_);
+  Response plain = callOn(files, "/assets/big.9a1b.js");
+  EXPECT_EQ(plain.body, script);
+  EXPECT_EQ(headerOf(plain, "Content-Encoding"), "<absent>");
+  EXPECT_EQ(headerOf(plain, "Vary"), "Accept-Encoding");
+
+  Response packed = callOn(files, "/assets/big.9a1b.js", http::verb::get, "", "br, gzip;q=0.8");
+  EXPECT_EQ(headerOf(packed, "Content-Encoding"), "gzip");
+  EXPECT_EQ(headerOf(packed, "Vary"), "Accept-Encoding");
+  EXPECT_LT(packed.body.size(), script.size() / 4);
+  EXPECT_EQ(gunzip(packed.body), script);
+  // Another representation, another validator; each revalidates against its own.
+  const std::string gz_etag = headerOf(packed, "ETag");
+  EXPECT_NE(gz_etag, headerOf(plain, "ETag"));
+  EXPECT_EQ(callOn(files, "/assets/big.9a1b.js", http::verb::get, gz_etag, "gzip").status,
+            http::status::not_modified);
+  EXPECT_EQ(callOn(files, "/assets/big.9a1b.js", http::verb::get, gz_etag).status,
+            http::status::ok);
+  // The cached form follows the file when it changes.
+  write("assets/big.9a1b.js", script + "export const last = 1;\n");
+  fs::last_write_time(root_ / "assets/big.9a1b.js",
+                      fs::last_write_time(root_ / "assets/big.9a1b.js") + std::chrono::seconds(5));
+  EXPECT_EQ(gunzip(callOn(files, "/assets/big.9a1b.js", http::verb::get, "", "gzip").body),
+            script + "export const last = 1;\n");
+  // Refused gzip, tiny files and images stay as they are.
+  EXPECT_EQ(headerOf(callOn(files, "/assets/big.9a1b.js", http::verb::get, "", "gzip;q=0, *"),
+                     "Content-Encoding"),
+            "<absent>");
+  EXPECT_EQ(headerOf(callOn(files, "/app.js", http::verb::get, "", "gzip"), "Content-Encoding"),
+            "<absent>");
+}
+
+TEST(AcceptEncoding, GzipUnlessRefused) {
+  EXPECT_TRUE(acceptsGzip("gzip"));
+  EXPECT_TRUE(acceptsGzip("gzip, deflate, br"));
+  EXPECT_TRUE(acceptsGzip("br;q=1.0, GZIP;q=0.5"));
+  EXPECT_TRUE(acceptsGzip("*"));
+  EXPECT_FALSE(acceptsGzip(""));
+  EXPECT_FALSE(acceptsGzip("identity"));
+  EXPECT_FALSE(acceptsGzip("gzip;q=0"));
+  EXPECT_FALSE(acceptsGzip("gzip;q=0.000, *"));
+  EXPECT_FALSE(acceptsGzip("br, *;q=0"));
+  EXPECT_TRUE(compressible("text/javascript; charset=utf-8"));
+  EXPECT_TRUE(compressible("application/geo+json"));
+  EXPECT_FALSE(compressible("image/png"));
 }
 
 TEST(MimeType, KnownAndUnknownExtensions) {
