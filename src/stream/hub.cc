@@ -124,6 +124,159 @@ bool matches(const Event& e, const Filter& f, const units::UnitCatalog& units) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Groups
+
+namespace detail {
+
+struct Prepared {
+  Event event;
+  Outgoing message;
+};
+
+//! Clients with the same subscription and view; the log they pull from (see hub.h).
+class Group {
+ public:
+  Group(std::string topic, Filter filter, auth::Principal view)
+      : topic(std::move(topic)), filter(std::move(filter)), view(std::move(view)) {}
+
+  struct Entry {
+    uint64_t pos = 0;  //!< dense per group; readers' cursors point here
+    std::shared_ptr<const Prepared> p;
+  };
+  struct Member {
+    std::weak_ptr<Client> client;
+    uint64_t cursor = 0;  //!< next position to read
+    bool waiting = false;  //!< in `waiting_` (it found nothing and has room to send)
+  };
+
+  bool live(const Entry& e) const {
+    const std::string& key = e.p->event.key;
+    if (key.empty()) return true;
+    auto it = latest.find(key);
+    return it != latest.end() && it->second == e.pos;
+  }
+
+  //! Appends under `mu`; true if it superseded an earlier entry of the same key.
+  bool append(std::shared_ptr<const Prepared> p, size_t capacity) {
+    const uint64_t pos = next_pos++;
+    bool superseded = false;
+    if (const std::string& key = p->event.key; key.empty()) {
+      ++current;
+    } else if (auto [it, fresh] = latest.try_emplace(key, pos); fresh) {
+      ++current;
+    } else {
+      it->second = pos;
+      superseded = true;
+    }
+    log.push_back({pos, std::move(p)});
+    if (log.size() > 2 * capacity + 64) compact();
+    if (current > capacity + capacity / 2) trimTo(capacity);
+    return superseded;
+  }
+
+  //! The first current entry at or after `cursor`; null if none.
+  const Entry* firstFrom(uint64_t cursor) const {
+    auto it = std::lower_bound(log.begin(), log.end(), cursor,
+                               [](const Entry& e, uint64_t c) { return e.pos < c; });
+    while (it != log.end() && !live(*it)) ++it;
+    return it == log.end() ? nullptr : &*it;
+  }
+
+  size_t currentFrom(uint64_t cursor) const {
+    size_t n = 0;
+    for (const Entry* e = firstFrom(cursor); e != nullptr; e = firstFrom(e->pos + 1)) ++n;
+    return n;
+  }
+
+  //! Clients that wait for data (each once), to be pumped outside `mu`.
+  std::vector<ClientPtr> takeWaiting() {
+    std::vector<ClientPtr> out;
+    for (auto& w : waiting_) {
+      auto c = w.lock();
+      if (!c) continue;
+      if (auto m = members.find(c.get()); m != members.end()) m->second.waiting = false;
+      out.push_back(std::move(c));
+    }
+    waiting_.clear();
+    return out;
+  }
+
+  void wait(Member& m) {
+    if (m.waiting) return;
+    m.waiting = true;
+    waiting_.push_back(m.client);
+  }
+
+  //! Members that lost an update to trimming.
+  std::vector<ClientPtr> behind() const {
+    std::vector<ClientPtr> out;
+    for (const auto& [c, m] : members) {
+      if (m.cursor < lost_before) {
+        if (auto p = m.client.lock()) out.push_back(std::move(p));
+      }
+    }
+    return out;
+  }
+
+  const std::string topic;
+  const Filter filter;
+  const auth::Principal view;
+  std::string key;  //!< in Hub::groups_by_key_
+
+  std::mutex mu;
+  std::deque<Entry> log;
+  std::unordered_map<std::string, uint64_t> latest;  //!< key → position of its newest entry
+  std::unordered_map<const Client*, Member> members;
+  uint64_t next_pos = 0;
+  size_t current = 0;        //!< entries in `log` not superseded
+  uint64_t lost_before = 0;  //!< a current entry below this was trimmed
+
+ private:
+  void compact() {
+    std::deque<Entry> kept;
+    for (auto& e : log) {
+      if (live(e)) kept.push_back(std::move(e));
+    }
+    log.swap(kept);
+  }
+  void trimTo(size_t capacity) {
+    while (current > capacity && !log.empty()) {
+      const Entry& front = log.front();
+      if (live(front)) {
+        --current;
+        lost_before = front.pos + 1;
+        if (!front.p->event.key.empty()) latest.erase(front.p->event.key);
+      }
+      log.pop_front();
+    }
+  }
+
+  std::vector<std::weak_ptr<Client>> waiting_;
+};
+
+namespace {
+
+//! What decides an event's visibility to `who` on `topic` (see visibleTo): clients alike in it
+//! can share a group.
+std::string viewKey(const std::string& topic, const auth::Principal& who) {
+  std::string k = who.unit_code;
+  if (topic == "notifications") {
+    k += '\x1f' + (who.role ? std::string(model::roleName(*who.role)) : who.roleLabel());
+    k += '\x1f' + std::to_string(static_cast<int>(who.kind)) + ':' + std::to_string(who.id);
+  }
+  return k;
+}
+
+std::string groupKey(const std::string& topic, const Filter& f, const auth::Principal& who) {
+  json filter = toJson(f);
+  if (!f.key.empty()) filter["key"] = f.key;
+  return topic + '\x1e' + filter.dump() + '\x1e' + viewKey(topic, who);
+}
+
+}  // namespace
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
 // Client
 
 Client::Client(Hub& hub, std::optional<auth::Principal> who, std::shared_ptr<Sink> sink)
@@ -139,7 +292,13 @@ bool Client::authenticated() const {
 
 size_t Client::pendingForTest() const {
   std::lock_guard lock(mu_);
-  return pending_.size();
+  size_t n = control_.size();
+  for (const auto& [topic, sub] : subs_) {
+    std::lock_guard group_lock(sub.group->mu);
+    auto m = sub.group->members.find(this);
+    if (m != sub.group->members.end()) n += sub.group->currentFrom(m->second.cursor);
+  }
+  return n;
 }
 
 void Client::handle(std::string_view text) {
@@ -178,15 +337,20 @@ void Client::handle(std::string_view text) {
         if (t.is_string()) topics.push_back(t.get<std::string>());
       }
     }
+    std::vector<std::shared_ptr<detail::Group>> left;
     {
       std::lock_guard lock(mu_);
       if (!msg.contains("topics")) {
-        for (const auto& [t, f] : subs_) topics.push_back(t);
-        subs_.clear();
-      } else {
-        for (const auto& t : topics) subs_.erase(t);
+        for (const auto& [t, sub] : subs_) topics.push_back(t);
+      }
+      for (const auto& t : topics) {
+        if (auto it = subs_.find(t); it != subs_.end()) {
+          left.push_back(it->second.group);
+          subs_.erase(it);
+        }
       }
     }
+    for (const auto& g : left) hub_.leaveGroup(g, this);
     return reply({{"op", "unsubscribed"}, {"topics", topics}});
   }
   error("bad-request", "unknown op " + op + " (auth, subscribe, unsubscribe, ping)");
@@ -208,8 +372,30 @@ void Client::handleSubscribe(const json& msg) {
 }
 
 void Client::follow(const std::string& topic, Filter filter) {
-  std::lock_guard lock(mu_);
-  subs_[topic] = std::move(filter);
+  auth::Principal who;
+  {
+    std::lock_guard lock(mu_);
+    if (!who_) return;
+    who = *who_;
+  }
+  join(topic, std::move(filter), who);
+}
+
+void Client::join(const std::string& topic, Filter filter, const auth::Principal& who) {
+  auto group = hub_.joinGroup(topic, filter, who, shared_from_this());
+  std::shared_ptr<detail::Group> previous;
+  bool closed;
+  {
+    std::lock_guard lock(mu_);
+    closed = closed_;
+    if (!closed) {
+      Sub& sub = subs_[topic];
+      previous = std::exchange(sub.group, group);
+      sub.filter = std::move(filter);
+    }
+  }
+  if (previous && previous != group) hub_.leaveGroup(previous, this);
+  if (closed) hub_.leaveGroup(group, this);
 }
 
 bool Client::subscribe(const std::vector<std::string>& topics, const Filter& filter,
@@ -255,10 +441,7 @@ bool Client::subscribe(const std::vector<std::string>& topics, const Filter& fil
     accepted.push_back(topic);
   }
   if (accepted.empty()) return false;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& t : accepted) subs_[t] = filter;
-  }
+  for (const auto& t : accepted) join(t, filter, who);
   reply({{"op", "subscribed"}, {"topics", accepted}, {"filter", toJson(filter)}});
   return accepted.size() == topics.size();
 }
@@ -268,7 +451,8 @@ void Client::reply(const json& j) {
   {
     std::lock_guard lock(mu_);
     if (closed_) return;
-    ok = enqueueLocked(Outgoing{0, "", std::make_shared<const std::string>(dumpSafe(j))}, {});
+    ok = control_.size() < hub_.options_.client_pending;
+    if (ok) control_.push_back(Outgoing{0, "", std::make_shared<const std::string>(dumpSafe(j))});
   }
   if (!ok) return drop();
   pump();
@@ -287,25 +471,45 @@ void Client::offer(const Event& e, const Outgoing& message) {
     if (closed_ || !who_) return;
     auto it = subs_.find(e.topic);
     if (it == subs_.end()) return;
-    if (!visibleTo(e, *who_, hub_.units_) || !matches(e, it->second, hub_.units_)) return;
-    ok = enqueueLocked(message, e.key.empty() ? std::string() : e.topic + "\n" + e.key);
+    if (!visibleTo(e, *who_, hub_.units_) || !matches(e, it->second.filter, hub_.units_)) return;
+    ok = control_.size() < hub_.options_.client_pending;
+    if (ok) control_.push_back(message);
   }
   if (!ok) return drop();
   pump();
 }
 
-bool Client::enqueueLocked(Outgoing message, std::string ckey) {
-  if (!ckey.empty()) {
-    auto it = by_key_.find(ckey);
-    if (it != by_key_.end() && it->second >= popped_) {
-      pending_[it->second - popped_].message = std::move(message);
-      hub_.coalesced_->inc();
-      return true;
+bool Client::takeNextLocked(Outgoing& out, bool& behind) {
+  detail::Group* best = nullptr;
+  uint64_t best_id = 0, best_pos = 0;
+  for (auto& [topic, sub] : subs_) {
+    detail::Group& g = *sub.group;
+    std::lock_guard group_lock(g.mu);
+    auto m = g.members.find(this);
+    if (m == g.members.end()) continue;
+    if (m->second.cursor < g.lost_before) {
+      behind = true;
+      return false;
+    }
+    const detail::Group::Entry* e = g.firstFrom(m->second.cursor);
+    if (e == nullptr) {
+      m->second.cursor = g.next_pos;
+      g.wait(m->second);
+      continue;
+    }
+    m->second.cursor = e->pos;
+    if (best == nullptr || e->p->message.id < best_id) {
+      best = &g;
+      best_id = e->p->message.id;
+      best_pos = e->pos;
+      out = e->p->message;
     }
   }
-  if (pending_.size() >= hub_.options_.client_pending) return false;
-  pending_.push_back(Slot{std::move(message), ckey});
-  if (!ckey.empty()) by_key_[std::move(ckey)] = popped_ + pending_.size() - 1;
+  if (best == nullptr) return false;
+  std::lock_guard group_lock(best->mu);
+  if (auto m = best->members.find(this); m != best->members.end()) {
+    m->second.cursor = best_pos + 1;
+  }
   return true;
 }
 
@@ -313,19 +517,19 @@ void Client::pump() {
   std::lock_guard send_lock(send_mu_);
   while (true) {
     Outgoing next;
+    bool behind = false;
     {
       std::lock_guard lock(mu_);
-      if (closed_ || pending_.empty() || in_flight_ >= hub_.options_.client_window) return;
-      Slot& front = pending_.front();
-      if (!front.ckey.empty()) {
-        auto it = by_key_.find(front.ckey);
-        if (it != by_key_.end() && it->second == popped_) by_key_.erase(it);
+      if (closed_ || in_flight_ >= hub_.options_.client_window) return;
+      if (!control_.empty()) {
+        next = std::move(control_.front());
+        control_.pop_front();
+      } else if (!takeNextLocked(next, behind)) {
+        if (!behind) return;
       }
-      next = std::move(front.message);
-      pending_.pop_front();
-      ++popped_;
-      ++in_flight_;
+      if (!behind) ++in_flight_;
     }
+    if (behind) return drop();
     sink_->send(next);
   }
 }
@@ -339,28 +543,28 @@ void Client::written() {
   pump();
 }
 
-void Client::drop() {
+bool Client::close() {
+  std::unordered_map<std::string, Sub> subs;
   {
     std::lock_guard lock(mu_);
-    if (closed_) return;
+    if (closed_) return false;
     closed_ = true;
-    pending_.clear();
-    by_key_.clear();
+    control_.clear();
+    subs.swap(subs_);
   }
-  hub_.dropped_->inc();
+  for (const auto& [topic, sub] : subs) hub_.leaveGroup(sub.group, this);
   hub_.remove(this);
+  return true;
+}
+
+void Client::drop() {
+  if (!close()) return;
+  hub_.dropped_->inc();
   sink_->close();
 }
 
 void Client::disconnect() {
-  {
-    std::lock_guard lock(mu_);
-    if (closed_) return;
-    closed_ = true;
-    pending_.clear();
-    by_key_.clear();
-  }
-  hub_.remove(this);
+  close();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,7 +576,8 @@ Hub::Hub(const units::UnitCatalog& units, const core::Clock& clock, Authenticato
       clock_(clock),
       authenticate_(std::move(authenticate)),
       options_(options),
-      clients_(std::make_shared<const std::vector<ClientPtr>>()) {
+      clients_(std::make_shared<const std::vector<ClientPtr>>()),
+      groups_(std::make_shared<const std::vector<std::shared_ptr<detail::Group>>>()) {
   auto& r = obs::defaultRegistry();
   clients_gauge_ = &r.gauge("stream_clients", "Live stream clients connected", {}).with({});
   events_ = &r.counter("stream_events_total", "Events published to the live stream", {}).with({});
@@ -466,7 +671,7 @@ size_t Hub::clients() const {
 }
 
 void Hub::replay(const ClientPtr& client, uint64_t last_event_id) {
-  std::vector<std::shared_ptr<const Prepared>> recent;
+  std::vector<std::shared_ptr<const detail::Prepared>> recent;
   {
     std::lock_guard lock(replay_mu_);
     recent.assign(recent_.begin(), recent_.end());
@@ -502,10 +707,10 @@ void Hub::loop() {
                 {"at", core::formatRfc3339(e.at_ms)},
                 {"data", std::move(e.payload)}};
       e.payload = nullptr;
-      auto p = std::make_shared<Prepared>();
+      auto p = std::make_shared<detail::Prepared>();
       p->message = Outgoing{next_id_++, e.topic, std::make_shared<const std::string>(dumpSafe(m))};
       p->event = std::move(e);
-      std::shared_ptr<const Prepared> prepared = std::move(p);
+      std::shared_ptr<const detail::Prepared> prepared = std::move(p);
       fanOut(prepared);
       if (options_.replay > 0) {
         std::lock_guard lock(replay_mu_);
@@ -535,13 +740,64 @@ void Hub::loop() {
   }
 }
 
-void Hub::fanOut(const std::shared_ptr<const Prepared>& p) {
-  std::shared_ptr<const std::vector<ClientPtr>> all;
+void Hub::fanOut(const std::shared_ptr<const detail::Prepared>& p) {
+  std::shared_ptr<const std::vector<std::shared_ptr<detail::Group>>> groups;
   {
-    std::lock_guard lock(clients_mu_);
-    all = clients_;
+    std::lock_guard lock(groups_mu_);
+    groups = groups_;
   }
-  for (const auto& c : *all) c->offer(p->event, p->message);
+  const Event& e = p->event;
+  for (const auto& g : *groups) {
+    if (g->topic != e.topic || !visibleTo(e, g->view, units_) || !matches(e, g->filter, units_)) {
+      continue;
+    }
+    std::vector<ClientPtr> wake, behind;
+    {
+      std::lock_guard lock(g->mu);
+      if (g->append(p, options_.client_pending)) coalesced_->inc();
+      wake = g->takeWaiting();
+      if (g->lost_before > 0) behind = g->behind();
+    }
+    for (const auto& c : behind) c->drop();
+    for (const auto& c : wake) c->pump();
+  }
+}
+
+std::shared_ptr<detail::Group> Hub::joinGroup(const std::string& topic, const Filter& filter,
+                                              const auth::Principal& who,
+                                              const ClientPtr& client) {
+  const std::string key = detail::groupKey(topic, filter, who);
+  std::lock_guard lock(groups_mu_);
+  auto& slot = groups_by_key_[key];
+  if (!slot) {
+    slot = std::make_shared<detail::Group>(topic, filter, who);
+    slot->key = key;
+    auto next = std::make_shared<std::vector<std::shared_ptr<detail::Group>>>(*groups_);
+    next->push_back(slot);
+    groups_ = std::move(next);
+  }
+  std::lock_guard group_lock(slot->mu);
+  auto& m = slot->members[client.get()];
+  m.client = client;
+  m.cursor = slot->next_pos;
+  m.waiting = false;
+  slot->wait(m);
+  return slot;
+}
+
+void Hub::leaveGroup(const std::shared_ptr<detail::Group>& group, const Client* client) {
+  std::lock_guard lock(groups_mu_);
+  std::lock_guard group_lock(group->mu);
+  group->members.erase(client);
+  if (!group->members.empty()) return;
+  auto it = groups_by_key_.find(group->key);
+  if (it == groups_by_key_.end() || it->second != group) return;
+  groups_by_key_.erase(it);
+  auto next = std::make_shared<std::vector<std::shared_ptr<detail::Group>>>();
+  for (const auto& g : *groups_) {
+    if (g != group) next->push_back(g);
+  }
+  groups_ = std::move(next);
 }
 
 void Hub::sweep() {

@@ -304,6 +304,33 @@ TEST(HubCoalescing, SlowClientGetsLatestPerKeyWithBoundedMemory) {
   hub.stop();
 }
 
+TEST_F(HubTest, ClientsOfTwoTopicsGetEventsInPublishOrderAndResubscribeNarrows) {
+  auto [c, sink] = connect(user(model::Role::kOperator, "46"));
+  auto [peer, peer_sink] = connect(user(model::Role::kOperator, "46"));  // shares the groups
+  c->handle(R"({"op":"subscribe","topics":["entities","alerts"]})");
+  peer->handle(R"({"op":"subscribe","topics":["entities"]})");
+  for (const char* topic : {"entities", "alerts", "entities", "alerts"}) {
+    hub_.publish(event(topic, "19753", std::string(topic) + std::to_string(sink->events().size())));
+    hub_.waitIdle();
+  }
+  std::vector<std::string> topics;
+  for (auto& e : sink->events()) topics.push_back(e["topic"]);
+  EXPECT_EQ(topics, (std::vector<std::string>{"entities", "alerts", "entities", "alerts"}));
+  EXPECT_EQ(peer_sink->events().size(), 2u);
+  // A new filter replaces the old one for that topic; the peer keeps its own.
+  c->handle(R"({"op":"subscribe","topics":["entities"],"filter":{"unit":"19774"}})");
+  hub_.publish(event("entities", "19753", "elsewhere"));
+  hub_.publish(event("entities", "19774", "here"));
+  hub_.waitIdle();
+  EXPECT_EQ(sink->events().back()["key"], "here");
+  EXPECT_EQ(sink->events().size(), 5u);
+  EXPECT_EQ(peer_sink->events().size(), 4u);
+  c->handle(R"({"op":"unsubscribe"})");
+  hub_.publish(event("alerts", "19753", "after"));
+  hub_.waitIdle();
+  EXPECT_EQ(sink->events().size(), 5u);
+}
+
 TEST(HubQueue, PublishNeverBlocksAndDropsWhenFull) {
   core::FakeClock clock;
   HubOptions options;
