@@ -336,14 +336,15 @@ try {
   });
   await phone.close();
 
+  let litterId = '';
   await step('report figures: overview today, open reports on the map, indicators per agency and ward', async () => {
     await page.goto(`${server.url}/#/overview`);
     await until('the overview counts today\'s report', async () => Number(await page.getByTestId('reports-today').textContent()) >= 1);
     // One more report, still open, through the JSON form of the API: a marker and a coloured ward.
-    await http('/api/v1/reports', {
+    litterId = (await http('/api/v1/reports', {
       method: 'POST',
       json: { service_code: 've-sinh-moi-truong', description: 'Rác thải đổ bừa bãi bên đường (e2e)', location: { lat: 16.4637, long: 107.5909 }, attributes: { loai_rac: 'sinh_hoat' } },
-    });
+    })).id;
     // Someone else about to report the same thing there is shown it first.
     const near = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, geolocation: { latitude: 16.4638, longitude: 107.5911 }, permissions: ['geolocation'] });
     const np = await near.newPage();
@@ -362,6 +363,81 @@ try {
     await page.getByTestId('kpi-agency').waitFor();
     await page.getByTestId('kpi-ward').waitFor();
     await page.screenshot({ path: join(artifacts, '17-indicators-reports.png'), fullPage: true });
+  });
+
+  // A citizen with an account: registers in the portal on a phone, follows the litter report
+  // near them and files one of their own; staff's changes reach the open page live (a notice with
+  // a link) and "Phản ánh của tôi" lists both with their new status.
+  await step('a registered citizen is notified live of changes to their reports', async () => {
+    const citizen = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      locale: 'vi-VN',
+      timezoneId: 'Asia/Ho_Chi_Minh',
+      geolocation: { latitude: 16.4638, longitude: 107.5911 },
+      permissions: ['geolocation'],
+    });
+    citizen.setDefaultTimeout(WAIT);
+    const cp = await citizen.newPage();
+    cp.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
+    await cp.goto(server.url + '/#/portal?mine=1');
+    await cp.getByRole('heading', { name: 'Phản ánh của tôi' }).waitFor();
+    await cp.getByTestId('mine-invite').waitFor();
+    await audit(cp, 'portal sign-in');
+    await cp.getByRole('button', { name: 'Tạo tài khoản mới' }).click();
+    const form = cp.locator('form.account-form');
+    await form.getByRole('heading', { name: 'Đăng ký tài khoản công dân' }).waitFor();
+    await form.getByLabel('Tên đăng nhập').fill('nguoidan.e2e');
+    await form.getByLabel('Mật khẩu', { exact: true }).fill('mat-khau-e2e-2026');
+    await form.getByLabel('Nhập lại mật khẩu').fill('mat-khau-e2e-2026');
+    await cp.screenshot({ path: join(artifacts, '18-portal-register.png'), fullPage: true });
+    await audit(cp, 'portal registration');
+    await form.getByRole('button', { name: 'Đăng ký', exact: true }).click();
+    await cp.getByTestId('mine-empty').waitFor();
+    await cp.getByText('Đang đăng nhập: nguoidan.e2e').waitFor();
+    await cp.getByTestId('mine-live').filter({ hasText: 'Đang nhận thông báo trực tiếp' }).waitFor();
+
+    // Follow the report already open nearby, from the report form's suggestions.
+    await cp.getByRole('link', { name: 'Gửi phản ánh', exact: true }).click();
+    await cp.locator('button[data-service="ve-sinh-moi-truong"]').click();
+    await cp.getByRole('button', { name: 'Dùng vị trí của tôi' }).click();
+    const dup = cp.getByTestId('duplicates').locator('li', { hasText: 'Rác thải đổ bừa bãi bên đường (e2e)' });
+    await dup.getByRole('button', { name: 'Theo dõi phản ánh này' }).click();
+    await dup.getByText('Bạn đang theo dõi phản ánh này.').waitFor();
+    // And file one with the citizen's session (the form itself is exercised above).
+    const token = JSON.parse(await cp.evaluate(() => sessionStorage.getItem('cityioc.session'))).token;
+    const filed = await http('/api/v1/reports', {
+      token,
+      method: 'POST',
+      json: { service_code: 'chieu-sang', description: 'Đèn đường tắt cả tuần ở kiệt 12 (e2e)', location: { lat: 16.4705, long: 107.5791 } },
+    });
+    await cp.getByRole('link', { name: 'Phản ánh của tôi' }).click();
+    const item = (id) => cp.locator(`.mine-item[data-report-id="${id}"]`);
+    await item(filed.id).getByTestId('mine-relation').filter({ hasText: 'Đã gửi' }).waitFor();
+    await item(filed.id).getByTestId('mine-status').filter({ hasText: 'Mới tiếp nhận' }).waitFor();
+    await item(litterId).getByTestId('mine-relation').filter({ hasText: 'Đang theo dõi' }).waitFor();
+
+    // Staff work both; the page is not reloaded.
+    await http(`/api/v1/reports/${filed.id}/triage`, { token: opToken, method: 'POST', json: {} });
+    const notice = cp.getByTestId('notice').filter({ hasText: `Phản ánh ${filed.id}: Đã phân loại` });
+    await notice.waitFor();
+    await item(filed.id).getByTestId('mine-status').filter({ hasText: 'Đã phân loại' }).waitFor();
+    await http(`/api/v1/reports/${litterId}/assign`, { token: opToken, method: 'POST', json: { agency: 'Công ty Môi trường và Công trình đô thị Huế' } });
+    await cp.getByTestId('notice').filter({ hasText: `Phản ánh ${litterId}: Đã chuyển đơn vị xử lý` }).waitFor();
+    await item(litterId).getByTestId('mine-status').filter({ hasText: 'Đã chuyển đơn vị xử lý' }).waitFor();
+    // Most recently updated first.
+    const order = await cp.locator('.mine-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-report-id')));
+    if (order[0] !== litterId || order[1] !== filed.id) throw new Error(`my reports in the order ${order.join(', ')}`);
+    const overflow = await cp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 1) throw new Error(`my reports overflow a phone screen by ${overflow} px`);
+    await cp.screenshot({ path: join(artifacts, '19-portal-my-reports-notified.png'), fullPage: true });
+    await audit(cp, 'portal my reports');
+    // The notice leads to the filed report's status page.
+    await notice.getByRole('link', { name: 'Xem phản ánh' }).click();
+    await cp.getByTestId('report-status').filter({ hasText: 'Đã phân loại' }).waitFor();
+    await cp.screenshot({ path: join(artifacts, '20-portal-from-notice.png') });
+    await citizen.close();
   });
 
   await step('the live stream reconnects after a drop', async () => {

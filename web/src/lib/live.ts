@@ -2,7 +2,8 @@
 // cannot set headers on the upgrade), subscribes to the topics the user may read, reconnects with
 // jittered back-off, and pings to notice a dead connection. After every (re)connection the
 // `resyncs` counter goes up, so stores reload their snapshot and never miss what happened while
-// the connection was down.
+// the connection was down. Screens may ask for more topics while they are shown (`want`: the
+// citizen portal's `notifications`); a connection with no topic at all stays open, unsubscribed.
 import { signal } from '@preact/signals';
 import { session, can } from './session';
 
@@ -21,6 +22,8 @@ export const liveStatus = signal<LiveStatus>('idle');
 export const resyncs = signal(0);
 /** When the stream last delivered anything (ms since epoch), per topic. */
 export const lastEventAt = signal<Record<string, number>>({});
+/** The topics the server accepted on the current connection (empty while disconnected). */
+export const subscribedTopics = signal<ReadonlySet<string>>(new Set());
 
 const handlers = new Map<string, Set<Handler>>();
 let ws: WebSocket | null = null;
@@ -29,6 +32,10 @@ let retryTimer = 0;
 let pingTimer = 0;
 let pongDeadline = 0;
 let wanted = false;
+let authenticated = false;
+let subscribedOnce = false;
+/** Topics screens asked for (`want`), with how many ask for each. */
+const extra = new Map<string, number>();
 
 export function onTopic(topic: string, h: Handler): () => void {
   let set = handlers.get(topic);
@@ -43,7 +50,34 @@ function topics(): string[] {
   if (can('incidents:read')) out.push('incidents');
   if (can('reports:read')) out.push('reports');
   if (can('context:read')) out.push('entities');
+  for (const t of extra.keys()) if (!out.includes(t)) out.push(t);
   return out;
+}
+
+function send(msg: unknown): void {
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+}
+
+/** While the returned function is not called, the stream also follows `topic` (subscribed now if
+ *  the connection is up, and again after every reconnection). */
+export function want(topic: string): () => void {
+  const n = extra.get(topic) ?? 0;
+  extra.set(topic, n + 1);
+  if (n === 0 && authenticated && !subscribedTopics.value.has(topic)) send({ op: 'subscribe', topics: [topic] });
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const left = (extra.get(topic) ?? 1) - 1;
+    if (left > 0) return void extra.set(topic, left);
+    extra.delete(topic);
+    if (authenticated && !topics().includes(topic)) {
+      send({ op: 'unsubscribe', topics: [topic] });
+      const next = new Set(subscribedTopics.value);
+      next.delete(topic);
+      subscribedTopics.value = next;
+    }
+  };
 }
 
 // Timestamps are coalesced: one signal write per animation frame at most.
@@ -84,6 +118,9 @@ function scheduleReconnect(): void {
 function cleanup(): void {
   window.clearInterval(pingTimer);
   pingTimer = 0;
+  authenticated = false;
+  subscribedOnce = false;
+  if (subscribedTopics.value.size) subscribedTopics.value = new Set();
   if (ws) {
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
     try {
@@ -114,14 +151,29 @@ function open(): void {
     pongDeadline = 0;
     if (typeof msg.topic === 'string') return dispatch(msg as unknown as LiveEvent);
     switch (msg.op) {
-      case 'authenticated':
-        sock.send(JSON.stringify({ op: 'subscribe', topics: topics() }));
+      case 'authenticated': {
+        authenticated = true;
+        const list = topics();
+        if (list.length) sock.send(JSON.stringify({ op: 'subscribe', topics: list }));
+        else {
+          // Nothing to follow yet (a citizen before the portal asks for notifications).
+          retry = 0;
+          liveStatus.value = 'open';
+        }
         break;
-      case 'subscribed':
+      }
+      case 'subscribed': {
+        const accepted = Array.isArray(msg.topics) ? (msg.topics as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+        subscribedTopics.value = new Set([...subscribedTopics.value, ...accepted]);
         retry = 0;
         liveStatus.value = 'open';
-        resyncs.value++;
+        // Snapshots reload once per connection, not for each topic a screen adds later.
+        if (!subscribedOnce) {
+          subscribedOnce = true;
+          resyncs.value++;
+        }
         break;
+      }
       case 'error':
         if (msg.code === 'unauthenticated') {
           wanted = false;

@@ -54,6 +54,7 @@ export interface CitizenReport {
   id: string;
   service_code: string;
   service_name: string;
+  service_name_en?: string;
   description: string;
   address: string;
   ward_code: string;
@@ -122,6 +123,7 @@ export interface Kpis {
 export const statusLabel = (s: string) => (REPORT_STATUSES as string[]).includes(s) ? t(`rst.${s}` as Key) : s;
 export const resolutionLabel = (r: string | null) => (r ? t(`rres.${r}` as Key) : '—');
 export const serviceName = (s: ReportService) => (lang.value === 'en' && s.name_en ? s.name_en : s.name);
+export const reportServiceName = (r: CitizenReport) => (lang.value === 'en' && r.service_name_en ? r.service_name_en : r.service_name);
 export const isOpenReport = (r: { status: string }) => r.status !== 'resolved' && r.status !== 'closed';
 
 let services: Promise<ReportService[]> | null = null;

@@ -4,21 +4,36 @@
 // to 5 photos checked here for type and size, consent to keep the photos' location, emergency
 // with the hotline, duplicate suggestions nearby; the tracking code on submission. "Theo dõi
 // phản ánh" (#/portal?track=CODE): status, timeline, the agency's answer and evidence photos,
-// and the rating once it is resolved.
+// and the rating once it is resolved. "Phản ánh của tôi" (#/portal?mine=1): a citizen signs in
+// or registers, sees the reports they sent or follow, and — while the portal is open — gets a
+// notice (aria-live) whenever one of them moves on.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { t, tOr, fmtDateTime, fmtNum, lang } from '../lib/i18n';
 import type { Key } from '../lib/strings';
 import { api, ApiError } from '../lib/api';
-import { session } from '../lib/session';
+import { session, me, login, logout, expired } from '../lib/session';
 import { current, go } from '../lib/router';
+import { subscribedTopics } from '../lib/live';
 import { LangSwitch } from '../components/Layout';
-import { ErrorLine } from '../components/ErrorLine';
+import { ErrorLine, errorText } from '../components/ErrorLine';
 import { CityMap } from '../map/CityMap';
+import {
+  registerCitizen,
+  loadMyReports,
+  myReports,
+  myReportsError,
+  notices,
+  dismissNotice,
+  followNotices,
+  type MyReport,
+} from '../lib/citizen';
 import {
   loadServices,
   serviceName,
+  reportServiceName,
   statusLabel,
   resolutionLabel,
+  REPORT_STATUSES,
   track,
   rate,
   duplicates,
@@ -181,6 +196,7 @@ function Duplicates({ items }: { items: Duplicate[] }) {
     try {
       await api(`/api/v1/reports/${encodeURIComponent(id)}/follow`, { method: 'POST' });
       setFollowed(new Set([...followed, id]));
+      void loadMyReports();
     } catch (e) {
       setError(e);
     }
@@ -250,6 +266,11 @@ function Sent({ r, onAgain }: { r: CitizenReport; onAgain: () => void }) {
         </a>
       </div>
       <p class="hint">{t('portal.sentKeep')}</p>
+      {me.value && (
+        <p class="hint">
+          <a href="#/portal?mine=1">{t('portal.sentMine')}</a>
+        </p>
+      )}
       <p>
         {r.service_name} · {r.id}
       </p>
@@ -339,6 +360,7 @@ function Submit() {
       photos.forEach((p) => URL.revokeObjectURL(p.url));
       setPhotos([]);
       setSent(r);
+      if (session.value) void loadMyReports();
       window.scrollTo(0, 0);
     } catch (err) {
       setError(err);
@@ -721,13 +743,287 @@ function Track() {
   );
 }
 
+function SignIn() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    setBusy(true);
+    setError(null);
+    try {
+      await login(String(f.get('username') ?? '').trim(), String(f.get('password') ?? ''), f.get('remember') === 'on');
+    } catch (err) {
+      setError(err instanceof ApiError && err.status === 401 ? t('login.bad') : errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="account-form" onSubmit={submit} aria-labelledby="signin-h">
+      <h2 id="signin-h">{t('mine.signInTitle')}</h2>
+      <label>
+        {t('login.username')}
+        <input name="username" autoComplete="username" autoCapitalize="none" spellcheck={false} required />
+      </label>
+      <label>
+        {t('login.password')}
+        <input name="password" type="password" autoComplete="current-password" required />
+      </label>
+      <label class="check">
+        <input type="checkbox" name="remember" />
+        {t('mine.remember')}
+      </label>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" class="primary" disabled={busy}>
+        {busy ? t('login.busy') : t('mine.signIn')}
+      </button>
+    </form>
+  );
+}
+
+function Register() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    const username = String(f.get('username') ?? '').trim();
+    const password = String(f.get('password') ?? '');
+    if (password !== String(f.get('password2') ?? '')) return setError(t('mine.mismatch'));
+    setBusy(true);
+    setError(null);
+    try {
+      await registerCitizen(username, password, f.get('remember') === 'on');
+    } catch (err) {
+      setError(err instanceof ApiError && err.status === 409 ? t('mine.taken') : errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="account-form" onSubmit={submit} aria-labelledby="register-h">
+      <h2 id="register-h">{t('mine.registerTitle')}</h2>
+      <label>
+        {t('login.username')}
+        <input
+          name="username"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellcheck={false}
+          required
+          minLength={3}
+          maxLength={64}
+          pattern="[a-z0-9._\-]{3,64}"
+          aria-describedby="reg-user-hint"
+        />
+      </label>
+      <p class="hint" id="reg-user-hint">
+        {t('mine.usernameHint')}
+      </p>
+      <label>
+        {t('login.password')}
+        <input name="password" type="password" autoComplete="new-password" required minLength={10} maxLength={1024} aria-describedby="reg-pass-hint" />
+      </label>
+      <p class="hint" id="reg-pass-hint">
+        {t('mine.passwordHint')}
+      </p>
+      <label>
+        {t('mine.password2')}
+        <input name="password2" type="password" autoComplete="new-password" required minLength={10} maxLength={1024} />
+      </label>
+      <label class="check">
+        <input type="checkbox" name="remember" />
+        {t('mine.remember')}
+      </label>
+      <p class="hint">{t('mine.unitNote')}</p>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" class="primary" disabled={busy}>
+        {busy ? t('mine.registering') : t('mine.register')}
+      </button>
+    </form>
+  );
+}
+
+/** Not signed in: why an account helps, and the sign-in or registration form. */
+function Account() {
+  const [mode, setMode] = useState<'signin' | 'register'>('signin');
+  return (
+    <div class="account" data-testid="mine-invite">
+      <p>{t('mine.invite')}</p>
+      <p class="hint">{t('mine.noAccountNeeded')}</p>
+      {expired.value && <p class="notice">{t('login.expired')}</p>}
+      <div class="row switch" role="group" aria-label={t('mine.chooseForm')}>
+        <button type="button" aria-pressed={mode === 'signin'} onClick={() => setMode('signin')}>
+          {t('mine.haveAccount')}
+        </button>
+        <button type="button" aria-pressed={mode === 'register'} onClick={() => setMode('register')}>
+          {t('mine.newAccount')}
+        </button>
+      </div>
+      {mode === 'signin' ? <SignIn /> : <Register />}
+    </div>
+  );
+}
+
+function MineItem({ r, highlight }: { r: MyReport; highlight: boolean }) {
+  const ref = useRef<HTMLLIElement>(null);
+  useEffect(() => {
+    if (highlight) ref.current?.scrollIntoView({ block: 'center' });
+  }, [highlight]);
+  return (
+    <li ref={ref} class={`mine-item ${highlight ? 'highlight' : ''}`} data-report-id={r.id}>
+      <p class="mine-head">
+        <span class={`pill rst-${r.status}`} data-testid="mine-status">
+          {statusLabel(r.status)}
+          {r.resolution && ` · ${resolutionLabel(r.resolution)}`}
+        </span>
+        {r.overdue && (
+          <span class="pill overdue" data-testid="mine-overdue">
+            {t('portal.overdue')}
+          </span>
+        )}
+        <span class={`relation rel-${r.relation}`} data-testid="mine-relation">
+          {t(r.relation === 'reporter' ? 'mine.rel.reporter' : 'mine.rel.follower')}
+        </span>
+      </p>
+      <h2 id={`mine-${r.id}`}>
+        {reportServiceName(r)} <small>{r.id}</small>
+      </h2>
+      {r.description && <p class="desc">{r.description}</p>}
+      <p class="hint">
+        <time dateTime={r.updated_at}>{t('mine.updated', { time: fmtDateTime(r.updated_at) })}</time>
+        {r.due_at && r.status !== 'resolved' && r.status !== 'closed' && ` · ${t('portal.due')}: ${fmtDateTime(r.due_at)}`}
+        {r.agency && ` · ${t('portal.agency')}: ${r.agency}`}
+      </p>
+      {r.agency_answer && <p class="answer-short">{r.agency_answer}</p>}
+      {r.relation === 'reporter' && r.tracking_code ? (
+        <a class="button" href={`#/portal?track=${encodeURIComponent(r.tracking_code)}`} aria-describedby={`mine-${r.id}`}>
+          {t('mine.view')}
+        </a>
+      ) : (
+        <p class="hint">{t('mine.followerHint')}</p>
+      )}
+    </li>
+  );
+}
+
+function Mine() {
+  const who = me.value;
+  const citizen = who?.role === 'citizen';
+  const heading = useRef<HTMLHeadingElement>(null);
+  const wasSignedIn = useRef(!!who);
+  const highlight = current.value.params.get('report') ?? '';
+  useEffect(() => {
+    if (!who) return;
+    void loadMyReports();
+    // Just signed in here: the form is gone, so bring focus back to the page's heading.
+    if (!wasSignedIn.current) heading.current?.focus();
+    wasSignedIn.current = true;
+  }, [who?.id]);
+  const items = myReports.value;
+  const live = subscribedTopics.value.has('notifications');
+  return (
+    <section class="portal-mine" aria-labelledby="mine-h">
+      <h1 id="mine-h" ref={heading} tabIndex={-1}>
+        {t('mine.title')}
+      </h1>
+      {!who ? (
+        <Account />
+      ) : (
+        <>
+          <p class="row account-line">
+            <span>{t('mine.signedInAs', { name: who.name })}</span>
+            <button type="button" class="link" onClick={() => void logout()}>
+              {t('mine.signOut')}
+            </button>
+          </p>
+          <p>{t('mine.intro')}</p>
+          {citizen && (
+            <p class={`live-note ${live ? 'on' : ''}`} data-testid="mine-live">
+              {live ? t('mine.liveOn') : t('mine.liveOff')}
+            </p>
+          )}
+          <ErrorLine error={myReportsError.value} />
+          {items === null && !myReportsError.value && <p class="loading">{t('loading')}</p>}
+          {items && items.length === 0 && <p data-testid="mine-empty">{t('mine.empty')}</p>}
+          {items && items.length > 0 && (
+            <ul class="mine-list" data-testid="mine-list">
+              {items.map((r) => (
+                <MineItem r={r} key={r.id} highlight={r.id === highlight} />
+              ))}
+            </ul>
+          )}
+          {items && (
+            <button type="button" onClick={() => void loadMyReports()}>
+              {t('refresh')}
+            </button>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Live notices about the citizen's reports: a polite live region, each with a link to the report. */
+function Notices() {
+  const list = notices.value;
+  const items = myReports.value ?? [];
+  return (
+    <div class="toasts" role="status" aria-live="polite" aria-label={t('notice.region')} data-testid="notices">
+      {list.map((n) => {
+        const known = items.find((r) => r.id === n.reportId);
+        const href = known?.tracking_code ? `#/portal?track=${encodeURIComponent(known.tracking_code)}` : `#/portal?mine=1&report=${encodeURIComponent(n.reportId)}`;
+        const status = (REPORT_STATUSES as string[]).includes(n.status) ? statusLabel(n.status) : '';
+        return (
+          <div class="toast" key={n.n} data-testid="notice" data-report-id={n.reportId}>
+            <p class="toast-title">
+              <b>{status ? t('notice.title', { id: n.reportId, status }) : n.title || n.reportId}</b>
+            </p>
+            {known && (
+              <p class="toast-body">
+                {reportServiceName(known)}
+                {known.agency_answer && ` — ${known.agency_answer}`}
+              </p>
+            )}
+            <p class="row">
+              <a href={href} onClick={() => dismissNotice(n.n)}>
+                {t('notice.open')}
+              </a>
+              <button type="button" class="toast-close" onClick={() => dismissNotice(n.n)} aria-label={t('notice.dismiss')}>
+                ×
+              </button>
+            </p>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
 export function Portal() {
   const params = current.value.params;
   const tracking = params.has('track');
-  const title = useMemo(() => (tracking ? t('portal.navTrack') : t('portal.title')), [tracking, lang.value]);
+  const mine = !tracking && params.has('mine');
+  const who = me.value;
+  const citizen = who?.role === 'citizen';
+  const title = useMemo(() => (tracking ? t('portal.navTrack') : mine ? t('mine.title') : t('portal.title')), [tracking, mine, lang.value]);
   useEffect(() => {
     document.title = `${title} · CityIOC`;
   }, [title]);
+  // A signed-in citizen hears about their reports on every tab of the portal.
+  useEffect(() => (citizen ? followNotices() : undefined), [citizen, who?.id]);
+  useEffect(() => {
+    if (!who) myReports.value = null;
+  }, [who?.id]);
   return (
     <div class="portal">
       <header class="portal-top">
@@ -737,14 +1033,18 @@ export function Portal() {
         <LangSwitch />
       </header>
       <nav class="portal-tabs" aria-label={t('portal.nav')}>
-        <a href="#/portal" aria-current={!tracking ? 'page' : undefined}>
+        <a href="#/portal" aria-current={!tracking && !mine ? 'page' : undefined}>
           {t('portal.navReport')}
         </a>
         <a href="#/portal?track=" aria-current={tracking ? 'page' : undefined}>
           {t('portal.navTrack')}
         </a>
+        <a href="#/portal?mine=1" aria-current={mine ? 'page' : undefined}>
+          {t('portal.navMine')}
+        </a>
       </nav>
-      <main id="main">{tracking ? <Track /> : <Submit />}</main>
+      <main id="main">{tracking ? <Track /> : mine ? <Mine /> : <Submit />}</main>
+      {citizen && <Notices />}
     </div>
   );
 }
