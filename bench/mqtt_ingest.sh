@@ -220,6 +220,14 @@ if bs_cnt and cs_cnt:
     print(f"during the load: {bs_cnt:.0f} broker ingests of {bs_sum / bs_cnt:.0f} observations on "
           f"average; {cs_cnt:.0f} store commits of {1000 * cs_sum / cs_cnt:.0f} ms on average "
           f"({cs_sum:.1f} s committing)")
+comp = {l.split()[0]: float(l.split()[1]) for l in call("GET", "/metrics")[1].splitlines()
+        if l.startswith("store_series_compaction_seconds")}
+if comp.get("store_series_compaction_seconds_count"):
+    n = comp["store_series_compaction_seconds_count"]
+    over = {k.split('"')[1]: n - v for k, v in comp.items() if "_bucket" in k and '"+Inf"' not in k}
+    print(f"time-series compactions: {n:.0f}, {1000 * comp['store_series_compaction_seconds_sum'] / n:.0f} ms "
+          f"on average; longer than 25/50/100 ms: {over.get('0.025', 0):.0f}/{over.get('0.05', 0):.0f}/"
+          f"{over.get('0.1', 0):.0f}")
 st, _, r = call("GET", "/ngsi-ld/v1/entities?type=AirQualityObserved&limit=0&count=true")
 print(f"entities: {r.getheader('NGSILD-Results-Count')} of {devices} (HTTP {st})")
 sys.exit(0 if committed == messages else 1)

@@ -49,6 +49,12 @@ core::Result<std::unique_ptr<storage::sqlite::SqliteStore>> openStore(const std:
                          .histogram("store_commit_batch_size", "Writes per group commit", {},
                                     {1, 2, 4, 8, 16, 32, 64, 128, 256, 512})
                          .with({});
+  auto& compaction_seconds =
+      registry
+          .histogram("store_series_compaction_seconds",
+                     "Time to compact the time-series tail into chunks and rollups (writes wait)",
+                     {})
+          .with({});
   storage::sqlite::SqliteOptions options;
   options.path = (fs::path(data_dir) / "cityioc.db").string();
   options.busy_timeout_ms = busy_timeout_ms;
@@ -56,6 +62,9 @@ core::Result<std::unique_ptr<storage::sqlite::SqliteStore>> openStore(const std:
   options.on_commit = [&commit_seconds, &batch_size](size_t n, double secs) {
     commit_seconds.observe(secs);
     batch_size.observe(static_cast<double>(n));
+  };
+  options.on_compaction = [&compaction_seconds](size_t, double secs) {
+    compaction_seconds.observe(secs);
   };
   return storage::sqlite::SqliteStore::open(std::move(options));
 }

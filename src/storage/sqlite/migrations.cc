@@ -134,6 +134,11 @@ CREATE TABLE rollups(
   max REAL NOT NULL,
   PRIMARY KEY(series_id, period_ms, bucket_ms)) WITHOUT ROWID;
 )sql"},
+    {7, "time-series compaction in slices: what each series has compacted", R"sql(
+CREATE TABLE series_compacted(
+  series_id INTEGER PRIMARY KEY,
+  upto_rowid INTEGER NOT NULL);
+)sql"},
 };
 
 core::Status ensureMigrationTable(Db& db) {

@@ -94,9 +94,16 @@ SeriesStore::SeriesStore(SeriesOptions options)
 Status SeriesStore::loadTail(Db& db) {
   std::unique_lock lock(mu_);
   return forEachRow(
-      db, "SELECT series_id, at_ms, value FROM points_log ORDER BY rowid", [](Stmt&) {},
+      db,
+      "SELECT l.rowid, l.series_id, l.at_ms, l.value FROM points_log l "
+      "LEFT JOIN series_compacted c ON c.series_id = l.series_id "
+      "WHERE c.upto_rowid IS NULL OR l.rowid > c.upto_rowid ORDER BY l.rowid",
+      [](Stmt&) {},
       [this](const Stmt& row) {
-        tail_[row.int64(0)].push_back({row.int64(1), row.real(2)});
+        const int64_t rowid = row.int64(0), id = row.int64(1);
+        tail_[id].push_back({row.int64(2), row.real(3)});
+        auto [span, fresh] = spans_.try_emplace(id, LogSpan{rowid, rowid});
+        span->second.last = rowid;
         ++tail_points_;
         return true;
       });
@@ -129,7 +136,7 @@ Status SeriesStore::append(Db& db, const std::vector<model::Point>& points, Stag
     auto id = seriesId(db, p.entity_id, p.attribute);
     if (!id.ok()) return id.error();
     if (auto s = (*ins)->bind(1, *id).bind(2, p.at_ms).bind(3, p.value).run(); !s.ok()) return s;
-    staged.appends.push_back({*id, {p.at_ms, p.value}});
+    staged.appends.push_back({*id, {p.at_ms, p.value}, db.lastInsertId()});
   }
   return Status::success();
 }
@@ -139,7 +146,8 @@ Status SeriesStore::removeEntity(Db& db, const std::string& entity_id, StagedSer
   if (!ids.ok()) return ids.error();
   static constexpr const char* kDeletes[] = {
       "DELETE FROM chunks WHERE series_id=?1", "DELETE FROM rollups WHERE series_id=?1",
-      "DELETE FROM points_log WHERE series_id=?1", "DELETE FROM series WHERE id=?1"};
+      "DELETE FROM points_log WHERE series_id=?1",
+      "DELETE FROM series_compacted WHERE series_id=?1", "DELETE FROM series WHERE id=?1"};
   for (const auto& ref : *ids) {
     for (const char* sql : kDeletes) {
       auto st = db.prepare(sql);
@@ -155,9 +163,14 @@ Status SeriesStore::removeEntity(Db& db, const std::string& entity_id, StagedSer
 void SeriesStore::committed(const StagedSeries& staged) {
   if (staged.appends.empty() && staged.removed.empty()) return;
   std::unique_lock lock(mu_);
-  for (const auto& a : staged.appends) tail_[a.series_id].push_back(a.point);
+  for (const auto& a : staged.appends) {
+    tail_[a.series_id].push_back(a.point);
+    auto [span, fresh] = spans_.try_emplace(a.series_id, LogSpan{a.rowid, a.rowid});
+    span->second.last = a.rowid;
+  }
   tail_points_ += staged.appends.size();
   for (int64_t id : staged.removed) {
+    spans_.erase(id);
     auto it = tail_.find(id);
     if (it == tail_.end()) continue;
     tail_points_ -= it->second.size();
@@ -172,7 +185,7 @@ void SeriesStore::rolledBack() {
 bool SeriesStore::compactionDue() const {
   std::shared_lock lock(mu_);
   if (tail_points_ == 0) return false;
-  return tail_points_ >= options_.compact_points ||
+  return in_round_ || tail_points_ >= options_.compact_points ||
          std::chrono::steady_clock::now() - last_compaction_ >= options_.compact_interval;
 }
 
@@ -182,19 +195,70 @@ size_t SeriesStore::tailPoints() const {
 }
 
 Status SeriesStore::compact(Db& db) {
-  last_compaction_ = std::chrono::steady_clock::now();
+  if (spans_.empty()) {
+    in_round_ = false;
+    return Status::success();
+  }
+  if (!in_round_) {
+    in_round_ = true;
+    round_upto_ = 0;
+    for (const auto& [id, span] : spans_) round_upto_ = std::max(round_upto_, span.last);
+  }
+  // The slice: the series pending longest, so the log can be cut behind them.
+  std::vector<std::pair<int64_t, int64_t>> order;  // first rowid, series
+  order.reserve(spans_.size());
+  for (const auto& [id, span] : spans_) {
+    if (span.first <= round_upto_) order.emplace_back(span.first, id);
+  }
+  const size_t n = std::min(order.size(), std::max<size_t>(1, options_.slice_series));
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end());
+  order.resize(n);
+  Status result = compactSlice(db, order);
+  bool left = false;
+  for (const auto& [id, span] : spans_) left = left || span.first <= round_upto_;
+  if (!left) {
+    in_round_ = false;
+    last_compaction_ = std::chrono::steady_clock::now();
+  }
+  return result;
+}
+
+Status SeriesStore::compactAll(Db& db) {
+  in_round_ = false;
+  do {
+    if (auto s = compact(db); !s.ok()) return s;
+  } while (in_round_);
+  return Status::success();
+}
+
+Status SeriesStore::compactSlice(Db& db, const std::vector<std::pair<int64_t, int64_t>>& slice) {
   // Only this thread changes the tail, so reading it here needs no lock.
   std::vector<std::pair<int64_t, std::vector<TimedValue>>> work;
-  work.reserve(tail_.size());
-  for (const auto& [id, points] : tail_) work.emplace_back(id, points);
-  if (work.empty()) return Status::success();
+  for (const auto& [first, id] : slice) work.emplace_back(id, tail_.at(id));
+  // Log rows below the oldest row still pending after this slice are no longer needed.
+  int64_t keep_from = INT64_MAX;
+  for (const auto& [id, span] : spans_) {
+    if (std::none_of(slice.begin(), slice.end(),
+                     [id = id](const auto& s) { return s.second == id; }))
+      keep_from = std::min(keep_from, span.first);
+  }
   if (auto s = db.exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   Status result = Status::success();
+  auto mark = db.prepare(
+      "INSERT INTO series_compacted(series_id, upto_rowid) VALUES(?1, ?2) "
+      "ON CONFLICT(series_id) DO UPDATE SET upto_rowid=excluded.upto_rowid");
+  if (!mark.ok()) result = mark.error();
   for (auto& [id, points] : work) {
-    result = compactSeries(db, id, points);
     if (!result.ok()) break;
+    result = compactSeries(db, id, points);
+    if (result.ok()) result = (*mark)->bind(1, id).bind(2, spans_.at(id).last).run();
   }
-  if (result.ok()) result = db.exec("DELETE FROM points_log");
+  for (const char* sql : {"DELETE FROM points_log WHERE rowid < ?1",
+                          "DELETE FROM series_compacted WHERE upto_rowid < ?1"}) {
+    if (!result.ok()) break;
+    auto cut = db.prepare(sql);
+    result = cut.ok() ? (*cut)->bind(1, keep_from).run() : Status(cut.error());
+  }
   if (!result.ok()) {
     (void)db.exec("ROLLBACK");
     return result;
@@ -204,8 +268,11 @@ Status SeriesStore::compact(Db& db) {
     (void)db.exec("ROLLBACK");
     return s;
   }
-  tail_.clear();
-  tail_points_ = 0;
+  for (const auto& [id, points] : work) {
+    tail_points_ -= tail_.at(id).size();
+    tail_.erase(id);
+    spans_.erase(id);
+  }
   return Status::success();
 }
 

@@ -2,13 +2,20 @@
 // Time series in SQLite, laid out for appends. A durable write appends its points to
 // `points_log`, a rowid table without secondary indexes (SQLite appends ~1M such rows/s), and to
 // an in-memory tail of the same points. Every few seconds (or when the tail grows large) the
-// writer compacts the tail in one transaction: each series' points go into compressed chunks
-// (series_chunk.h) and into the 1 min / 1 h / 1 day rollups, and the log is emptied. Readers
-// combine chunks, rollups and the tail, so answers are exact and include every acknowledged point.
+// writer compacts the tail: each series' points go into compressed chunks (series_chunk.h) and
+// into the 1 min / 1 h / 1 day rollups. Readers combine chunks, rollups and the tail, so answers
+// are exact and include every acknowledged point.
+//
+// Slices. Compaction costs about one chunk rewrite and a few rollup upserts per series, and the
+// writer does nothing else meanwhile: compacting 5,000 series at once stalled every write for
+// ~140 ms. So a round is done in slices of at most `slice_series` series (oldest first), one
+// transaction each, between write batches. A slice records, per series, the last log row it
+// compacted (`series_compacted`, so a restart does not compact a row twice) and deletes the log
+// rows below the oldest row still pending in any series (a rowid range: cheap).
 //
 // Threads: the writer thread calls the mutating functions; readers call query()/aggregate() with
 // their own connection. A shared mutex makes "chunks + tail" one consistent view: compaction holds
-// it exclusively only across its COMMIT and the tail reset.
+// it exclusively only across its COMMIT and the tail update.
 #include <chrono>
 #include <shared_mutex>
 #include <string>
@@ -26,6 +33,7 @@ struct SeriesOptions {
   size_t chunk_points = 512;       //!< points per chunk before a new one starts
   size_t compact_points = 100000;  //!< tail size that triggers a compaction
   std::chrono::milliseconds compact_interval{10000};
+  size_t slice_series = 256;  //!< series per compaction transaction
 };
 
 //! What a write job did to the tail; applied to memory only once its transaction commits.
@@ -33,6 +41,7 @@ struct StagedSeries {
   struct Append {
     int64_t series_id;
     TimedValue point;
+    int64_t rowid;  //!< its row in points_log
   };
   std::vector<Append> appends;
   std::vector<int64_t> removed;  //!< series deleted with their whole history
@@ -55,8 +64,10 @@ class SeriesStore {
   void committed(const StagedSeries& staged);
   void rolledBack();  //!< series ids created by the failed transaction may be cached
   bool compactionDue() const;
-  //! Runs its own transaction on the writer connection.
+  //! Compacts one slice in its own transaction on the writer connection.
   Status compact(Db& db);
+  //! Compacts everything (a clean stop leaves no log to replay).
+  Status compactAll(Db& db);
 
   // Any thread.
   Result<std::vector<model::Point>> query(Db& reader, const PointQuery& q) const;
@@ -74,6 +85,8 @@ class SeriesStore {
   //! Chunk and tail points of one series in [from, to); with last_n, at least its newest last_n.
   Status collect(Db& reader, int64_t series_id, int64_t from, int64_t to, size_t last_n,
                  std::vector<TimedValue>& out) const;
+  //! One transaction: these (first rowid, series) compacted, the log cut behind what is left.
+  Status compactSlice(Db& db, const std::vector<std::pair<int64_t, int64_t>>& slice);
   Status compactSeries(Db& db, int64_t series_id, std::vector<TimedValue>& points);
   Status writeChunks(Db& db, int64_t series_id, std::vector<TimedValue>& points);
   Status writeRollups(Db& db, int64_t series_id, const std::vector<TimedValue>& points);
@@ -83,6 +96,13 @@ class SeriesStore {
   mutable std::shared_mutex mu_;
   std::unordered_map<int64_t, std::vector<TimedValue>> tail_;
   size_t tail_points_ = 0;
+  // Writer thread only.
+  struct LogSpan {
+    int64_t first = 0, last = 0;  //!< rowids of the series' oldest and newest pending log rows
+  };
+  std::unordered_map<int64_t, LogSpan> spans_;  //!< series in the tail
+  bool in_round_ = false;
+  int64_t round_upto_ = 0;  //!< the round compacts series with rows up to here
   std::chrono::steady_clock::time_point last_compaction_;
 };
 

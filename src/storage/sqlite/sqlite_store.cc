@@ -218,8 +218,7 @@ class SqliteWriteTx final : public WriteTx {
 
   Status deleteEntity(const std::string& id) override { return stageEntity(id, {}); }
 
-  Status stageEntity(const std::string& id,
-                     std::function<model::EntityRecord()> record) override {
+  Status stageEntity(const std::string& id, std::function<model::EntityRecord()> record) override {
     entities_[id] = std::move(record);
     return Status::success();
   }
@@ -259,7 +258,6 @@ class SqliteWriteTx final : public WriteTx {
   }
 
  public:
-
   Status upsertDevice(const model::Device& d) override {
     auto st = db_.prepare(
         "INSERT INTO devices(apikey, device_id, entity_id, entity_type, unit_code, mapping, "
@@ -371,8 +369,11 @@ SqliteStore::~SqliteStore() {
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  writer_.join();   // the loop drains the queue before it exits: nothing submitted is dropped
-  compactSeries();  // a clean stop leaves no log to replay
+  writer_.join();  // the loop drains the queue before it exits: nothing submitted is dropped
+  if (auto s = series_->compactAll(*writer_db_); !s.ok()) {  // no log to replay after a clean stop
+    core::logWarn("time-series compaction failed at shutdown; the log is replayed at start",
+                  {{"error", s.error().message}});
+  }
   (void)writer_db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
@@ -394,7 +395,14 @@ size_t SqliteStore::writeQueueDepth() const {
 }
 
 void SqliteStore::compactSeries() {
-  if (auto s = series_->compact(*writer_db_); !s.ok()) {
+  const size_t points = series_->tailPoints();
+  const auto start = std::chrono::steady_clock::now();
+  Status s = series_->compact(*writer_db_);
+  if (options_.on_compaction) {
+    options_.on_compaction(
+        points, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  if (!s.ok()) {
     core::logWarn("time-series compaction failed; the points stay in the log",
                   {{"error", s.error().message}});
   }

@@ -21,6 +21,9 @@ struct SqliteOptions {
   size_t max_batch = 512;  //!< jobs per group commit
   //! Observes each commit: batch size and seconds spent (for metrics). Runs on the writer thread.
   std::function<void(size_t, double)> on_commit;
+  //! Observes each time-series compaction: tail points compacted and seconds spent (the writer
+  //! is busy meanwhile, so this is also how long writes waited). Runs on the writer thread.
+  std::function<void(size_t, double)> on_compaction;
   SeriesOptions series;
 };
 
