@@ -451,7 +451,9 @@ std::string renderTemplate(std::string_view tmpl, std::string_view subject, doub
     if (key == "entityId" || key == "subject") {
       out.append(subject);
     } else if (key == "value") {
-      out += formatValue(value);
+      // People read headlines: 35.4, not 35.400000000000006 (NowCast, unit conversions).
+      double shown = std::abs(value) < 1e12 ? std::round(value * 100) / 100 : value;
+      out += formatValue(shown == 0 ? 0.0 : shown);  // never "-0"
     } else if (key == "attribute") {
       out.append(attribute);
     } else if (key == "rule") {

@@ -180,7 +180,8 @@ core::Status Simulator::placeDevices() {
     const KindMapping* kind = mqttKind(type);
     devices_.push_back(SimDevice{"urn:ngsi-ld:" + type + ":hue-" + suffix, type, w.code, w.name,
                                  lon, lat, base,
-                                 kind ? std::string(kind->device_prefix) + "-" + suffix : ""});
+                                 kind ? std::string(kind->device_prefix) + "-" + suffix : "",
+                                 base});
   };
   std::uniform_real_distribution<double> unit(0, 1);
   for (const auto& w : *wards) {
@@ -196,7 +197,9 @@ core::Status Simulator::placeDevices() {
   int i = 0;
   for (auto [lon, lat] : kRiverGauges) {
     ++i;
-    add("WaterObserved", "river-" + std::to_string(i), wardAt(lon, lat), lon, lat, 1.2 + 0.3 * i);
+    // Usual levels 0.5–1.0 m: the downstream gauges sit near Báo động I (1.0 m at Kim Long), so
+    // the demo shows an alarm now and then rather than a river permanently at level III.
+    add("WaterObserved", "river-" + std::to_string(i), wardAt(lon, lat), lon, lat, 0.4 + 0.08 * i);
   }
   auto spread = [&](const std::string& type, size_t count, double lo, double hi) {
     for (size_t k = 0; k < count; ++k) {
@@ -411,7 +414,7 @@ core::Result<size_t> Simulator::tick() {
       add("relativeHumidity", "h",
           round1(std::clamp(0.78 - 0.12 * daily + 0.02 * noise(rng_), 0.3, 1.0)), "P1");
     } else if (d.type == "WaterObserved") {
-      d.base = std::max(0.3, d.base + 0.02 * noise(rng_));
+      d.base = std::max(0.3, d.base + 0.05 * (d.normal - d.base) + 0.03 * noise(rng_));
       add("height", "lvl", std::round(d.base * 100) / 100, "MTR");
       add("precipitation", "rain", round1(std::max(0.0, 2 * noise(rng_))), "MMT");
     } else if (d.type == "WaterQualityObserved") {

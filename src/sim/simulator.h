@@ -47,6 +47,7 @@ struct SimDevice {
   double lon = 0, lat = 0;
   double base = 0;        //!< per-device baseline for its main quantity
   std::string device_id;  //!< MQTT device id (for the kinds that can report over MQTT)
+  double normal = 0;      //!< where a mean-reverting quantity (river levels) returns to
 };
 
 class Simulator {

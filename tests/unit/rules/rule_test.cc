@@ -277,6 +277,9 @@ TEST(Template, ReplacesKnownPlaceholdersOnly) {
                            35.5, "pm25", "r1", 4),
             "pm25 35.5 at urn:a (r1, 4) {other}");
   EXPECT_EQ(renderTemplate("unclosed {value", "s", 1, "a", "r", 1), "unclosed {value");
+  EXPECT_EQ(renderTemplate("{value}", "s", 35.400000000000006, "a", "r", 1), "35.4");
+  EXPECT_EQ(renderTemplate("{value}", "s", 87.33333333, "a", "r", 1), "87.33");
+  EXPECT_EQ(renderTemplate("{value}", "s", -0.004, "a", "r", 1), "0");
   EXPECT_EQ(renderTemplate("", "s", 1, "a", "r", 1), "");
   EXPECT_EQ(formatValue(0.1 + 0.2), "0.30000000000000004");
   EXPECT_EQ(formatValue(40), "40");
