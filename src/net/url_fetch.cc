@@ -88,11 +88,16 @@ template <class Stream>
 asio::awaitable<void> exchange(Stream& stream, const ParsedUrl& u, const FetchOptions& o,
                                Outcome& out) {
   beast::error_code ec;
-  http::request<http::empty_body> req{http::verb::get, u.target, 11};
+  http::request<http::string_body> req{http::string_to_verb(o.method), u.target, 11};
   req.set(http::field::host, hostHeader(u));
   req.set(http::field::user_agent, "cityioc");
   req.set(http::field::accept, o.accept);
   req.set(http::field::connection, "close");
+  for (const auto& [name, value] : o.headers) req.set(name, value);
+  if (req.method() != http::verb::get) {
+    req.body() = o.body;
+    req.prepare_payload();
+  }
   co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     out.error = makeError(Errc::kUnavailable, "sending the request failed: " + ec.message());
@@ -155,7 +160,16 @@ asio::awaitable<void> fetchOnce(ParsedUrl u, FetchOptions o,
     co_return;
   }
   ssl::context tls(ssl::context::tls_client);
-  tls.set_default_verify_paths();
+  if (o.ca_file.empty()) {
+    tls.set_default_verify_paths();
+  } else {
+    tls.load_verify_file(o.ca_file, ec);
+    if (ec) {
+      out.error = makeError(Errc::kUnavailable, "cannot read " + o.ca_file + ": " + ec.message());
+      out.done = true;
+      co_return;
+    }
+  }
   tls.set_verify_mode(ssl::verify_peer);
   beast::ssl_stream<beast::tcp_stream> stream(executor, tls);
   if (!SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str())) {
@@ -230,6 +244,14 @@ core::Result<std::string> fetchUrl(const std::string& url, const FetchOptions& o
   }
   return makeError(Errc::kUnavailable,
                    url + ": more than " + std::to_string(options.max_redirects) + " redirects");
+}
+
+core::Result<std::string> sendRequest(const std::string& url, FetchOptions options) {
+  if (http::string_to_verb(options.method) == http::verb::unknown || options.method == "GET") {
+    return makeError(Errc::kInvalidArgument, "sendRequest needs a method with a body");
+  }
+  options.max_redirects = 0;
+  return fetchUrl(url, options);
 }
 
 }  // namespace ioc::net

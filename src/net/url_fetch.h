@@ -1,9 +1,12 @@
 #pragma once
-// One-shot HTTP(S) GET of a small document (JSON-LD @contexts) with a hard deadline and a size
-// limit. Blocking: call it from worker threads or the CLI, never from an I/O thread.
+// One-shot HTTP(S) request with a hard deadline and a size limit: GET of a small document
+// (JSON-LD @contexts), POST of a signed webhook. TLS verifies the peer and its host name.
+// Blocking: call it from worker threads or the CLI, never from an I/O thread.
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
 
@@ -14,6 +17,10 @@ struct FetchOptions {
   size_t max_bytes = 1024 * 1024;           //!< body limit
   int max_redirects = 3;
   std::string accept = "application/ld+json, application/json;q=0.9, */*;q=0.1";
+  std::string method = "GET";
+  std::string body;  //!< sent with its Content-Length (not for GET)
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string ca_file;  //!< trusted CAs (PEM) instead of the system's; tests, private PKI
 };
 
 struct ParsedUrl {
@@ -29,5 +36,9 @@ core::Result<ParsedUrl> parseHttpUrl(const std::string& url);
 //! (unreachable, timeout, non-2xx status, TLS failure, body above max_bytes) or kInvalidArgument
 //! (not an http/https URL).
 core::Result<std::string> fetchUrl(const std::string& url, const FetchOptions& options);
+
+//! fetchUrl with a request body: `method` must not be GET; redirects are not followed (a
+//! redirected POST is an error, so a signed body never lands somewhere else).
+core::Result<std::string> sendRequest(const std::string& url, FetchOptions options);
 
 }  // namespace ioc::net

@@ -86,8 +86,8 @@ using WebhookPost =
     std::function<core::Status(const std::string& url, const std::string& body,
                                const std::vector<std::pair<std::string, std::string>>& headers,
                                std::chrono::milliseconds timeout)>;
-//! The production WebhookPost: plain HTTP/1.1 (net::HttpClient). https:// is refused at
-//! configuration time.
+//! The production WebhookPost: one HTTP/1.1 POST over http:// or https:// (the peer's certificate
+//! and host name verified against the system's CAs), redirects not followed, 2xx = delivered.
 core::Status postHttp(const std::string& url, const std::string& body,
                       const std::vector<std::pair<std::string, std::string>>& headers,
                       std::chrono::milliseconds timeout);
