@@ -112,7 +112,8 @@ struct HubOptions {
   //! Current (not superseded) updates a client may be behind by before it is disconnected; also
   //! bounds each group's log and a client's queue of replies.
   size_t client_pending = 20000;
-  size_t client_window = 64;       //!< messages in the transport's hands, not yet written
+  size_t client_window = 8;  //!< messages in the transport's hands, not yet written (small: a
+                             //!< message handed over can no longer be coalesced)
   size_t replay = 256;             //!< recent events kept for SSE Last-Event-ID
   std::chrono::milliseconds auth_timeout{10000};  //!< to send {"op":"auth"} after connecting
   std::chrono::milliseconds tick{15000};
