@@ -472,6 +472,68 @@ try {
     await audit(pp, 'portal');
     await phone.close();
   });
+  // Admin (issue 7): city IT staff change who handles what and the detection rules in the
+  // browser; each change goes through the API and is read back from it.
+  await step('admin: add a routing-table row and save it, create an alert rule from the editor', async () => {
+    const admin = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+    admin.setDefaultTimeout(WAIT);
+    const ap = await admin.newPage();
+    ap.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
+    await ap.goto(server.url + '/#/admin');
+    await ap.getByLabel('Tên đăng nhập').fill(server.accounts.admin.user);
+    await ap.getByLabel('Mật khẩu').fill(server.accounts.admin.password);
+    await ap.getByRole('button', { name: 'Đăng nhập' }).click();
+    await ap.getByRole('cell', { name: server.accounts.operator.user }).waitFor();
+    const adminToken = await login('admin');
+
+    // Routing: one more row (infrastructure, any ward → an agency), saved with PUT.
+    const AGENCY = 'Công ty Hạ tầng Huế (e2e)';
+    await ap.getByRole('tab', { name: 'Bảng phân luồng' }).click();
+    const form = ap.locator('form.routing-form');
+    await form.waitFor();
+    const unit = await ap.getByLabel('Mã đơn vị', { exact: true }).inputValue();
+    const n = (await form.locator('tbody tr[data-row]').count()) + 1;
+    await form.getByRole('button', { name: 'Thêm dòng' }).click();
+    await form.getByLabel(`Loại, dòng ${n}`, { exact: true }).selectOption('infrastructure');
+    await form.getByLabel(`Đơn vị xử lý, dòng ${n}`, { exact: true }).fill(AGENCY);
+    await form.getByRole('button', { name: 'Lưu bảng phân luồng' }).click();
+    await form.getByRole('status').filter({ hasText: `Đã lưu bảng phân luồng (${n} dòng)` }).waitFor();
+    const table = await http(`/api/v1/routing-tables/${encodeURIComponent(unit)}`, { token: adminToken });
+    if (table.rules.length !== n || !table.rules.some((r) => r.category === 'infrastructure' && r.ward === '*' && r.agency === AGENCY)) {
+      throw new Error(`routing table of ${unit}: ${JSON.stringify(table.rules)}`);
+    }
+    await ap.screenshot({ path: join(artifacts, '21-admin-routing.png'), fullPage: true });
+    await audit(ap, 'admin routing table');
+
+    // Rules: the editor starts from a PM2.5 threshold rule; a wrong value is refused by the
+    // server with the field named next to the editor, then the corrected rule is created.
+    await ap.getByRole('tab', { name: 'Quy tắc cảnh báo' }).click();
+    const editor = ap.getByLabel('Quy tắc (JSON)');
+    await editor.waitFor();
+    const rule = JSON.parse(await editor.inputValue());
+    if (rule.kind !== 'threshold' || rule.target?.attribute !== 'pm25') throw new Error(`the new-rule template is ${JSON.stringify(rule)}`);
+    rule.id = 'e2e-pm25';
+    rule.name = 'Bụi mịn PM2.5 (e2e)';
+    await editor.fill(JSON.stringify({ ...rule, value: 'cao' }, null, 2));
+    await ap.getByRole('button', { name: 'Tạo quy tắc' }).click();
+    await ap.locator('.json-editor .error', { hasText: 'value' }).waitFor();
+    await editor.fill(JSON.stringify({ ...rule, value: 75 }, null, 2));
+    await ap.getByRole('button', { name: 'Tạo quy tắc' }).click();
+    await ap.locator('.json-editor [role="status"]', { hasText: 'Đã lưu quy tắc e2e-pm25' }).waitFor();
+    await ap.locator('tr[data-rule-id="e2e-pm25"]').waitFor();
+    const stored = await http('/api/v1/rules/e2e-pm25', { token: adminToken });
+    if (stored.kind !== 'threshold' || stored.value !== 75 || stored.target?.entityType !== 'AirQualityObserved' || stored.enabled !== true) {
+      throw new Error(`stored rule ${JSON.stringify(stored)}`);
+    }
+    // And switched off from its row.
+    await ap.getByRole('button', { name: 'Tắt e2e-pm25' }).click();
+    await ap.locator('tr[data-rule-id="e2e-pm25"]', { hasText: 'Đang tắt' }).waitFor();
+    const off = await http('/api/v1/rules/e2e-pm25', { token: adminToken });
+    if (off.enabled !== false) throw new Error(`rule still enabled: ${JSON.stringify(off)}`);
+    await ap.screenshot({ path: join(artifacts, '22-admin-rule.png'), fullPage: true });
+    await audit(ap, 'admin rules');
+    await admin.close();
+  });
   await step('no script errors in the page', async () => {
     if (pageErrors.length) throw new Error(pageErrors.join('; '));
   });
