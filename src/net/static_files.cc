@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <boost/beast/core/string.hpp>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +15,7 @@
 namespace ioc::net {
 
 namespace fs = std::filesystem;
+namespace beast = boost::beast;
 
 namespace {
 constexpr uintmax_t kMaxFileBytes = 32 * 1024 * 1024;
@@ -24,17 +26,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 //! The q value of one Accept-Encoding member ("gzip;q=0.5" → 0.5); 1 when absent.
@@ -112,7 +103,8 @@ bool acceptsGzip(std::string_view header) {
     size_t semi = member.find(';');
     std::string_view coding = trim(member.substr(0, semi));
     double q = semi == std::string_view::npos ? 1 : qualityOf(member.substr(semi + 1));
-    if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) gzip_q = q;
+    const beast::string_view c(coding.data(), coding.size());
+    if (beast::iequals(c, "gzip") || beast::iequals(c, "x-gzip")) gzip_q = q;
     if (coding == "*") any_q = q;
   }
   if (gzip_q) return *gzip_q > 0;

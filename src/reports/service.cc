@@ -508,7 +508,8 @@ void ReportService::emit(const std::string& type, const Report& r, const Report*
   e.notify_users = r.followers;
   if (r.reporter.user_id) e.notify_users.push_back(r.reporter.user_id);
   e.code = r.code;
-  e.tracking = trackView(r);
+  e.tracking = e.report;  // the status page: the public view and whether it can be rated
+  e.tracking["can_rate"] = canRate(r);
   // Imported history is not news to anyone.
   e.citizen_change = r.channel != "import" && citizenVisibleChange(before, r);
   if (e.citizen_change) {

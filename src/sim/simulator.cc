@@ -178,10 +178,9 @@ core::Status Simulator::placeDevices() {
   auto add = [&](const std::string& type, const std::string& suffix, const Ward& w, double lon,
                  double lat, double base) {
     const KindMapping* kind = mqttKind(type);
-    devices_.push_back(SimDevice{"urn:ngsi-ld:" + type + ":hue-" + suffix, type, w.code, w.name,
-                                 lon, lat, base,
-                                 kind ? std::string(kind->device_prefix) + "-" + suffix : "",
-                                 base});
+    devices_.push_back(
+        SimDevice{"urn:ngsi-ld:" + type + ":hue-" + suffix, type, w.code, w.name, lon, lat, base,
+                  kind ? std::string(kind->device_prefix) + "-" + suffix : "", base});
   };
   std::uniform_real_distribution<double> unit(0, 1);
   for (const auto& w : *wards) {

@@ -145,7 +145,7 @@ class Group {
   };
   struct Member {
     std::weak_ptr<Client> client;
-    uint64_t cursor = 0;  //!< next position to read
+    uint64_t cursor = 0;   //!< next position to read
     bool waiting = false;  //!< in `waiting_` (it found nothing and has room to send)
   };
 
@@ -764,8 +764,7 @@ void Hub::fanOut(const std::shared_ptr<const detail::Prepared>& p) {
 }
 
 std::shared_ptr<detail::Group> Hub::joinGroup(const std::string& topic, const Filter& filter,
-                                              const auth::Principal& who,
-                                              const ClientPtr& client) {
+                                              const auth::Principal& who, const ClientPtr& client) {
   const std::string key = detail::groupKey(topic, filter, who);
   std::lock_guard lock(groups_mu_);
   auto& slot = groups_by_key_[key];

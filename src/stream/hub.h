@@ -114,7 +114,7 @@ struct HubOptions {
   size_t client_pending = 20000;
   size_t client_window = 8;  //!< messages in the transport's hands, not yet written (small: a
                              //!< message handed over can no longer be coalesced)
-  size_t replay = 256;             //!< recent events kept for SSE Last-Event-ID
+  size_t replay = 256;       //!< recent events kept for SSE Last-Event-ID
   std::chrono::milliseconds auth_timeout{10000};  //!< to send {"op":"auth"} after connecting
   std::chrono::milliseconds tick{15000};
 };
@@ -174,7 +174,7 @@ class Client : public std::enable_shared_from_this<Client> {
   mutable std::mutex mu_;
   std::optional<auth::Principal> who_;
   std::unordered_map<std::string, Sub> subs_;  //!< topic → its filter and group
-  std::deque<Outgoing> control_;  //!< replies and replayed events: sent before updates
+  std::deque<Outgoing> control_;               //!< replies and replayed events: sent before updates
   size_t in_flight_ = 0;
   bool closed_ = false;
   std::mutex send_mu_;  //!< keeps Sink::send calls in order

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <unordered_set>
 
 namespace ioc::storage::sqlite {
 
@@ -237,10 +238,10 @@ Status SeriesStore::compactSlice(Db& db, const std::vector<std::pair<int64_t, in
   for (const auto& [first, id] : slice) work.emplace_back(id, tail_.at(id));
   // Log rows below the oldest row still pending after this slice are no longer needed.
   int64_t keep_from = INT64_MAX;
+  std::unordered_set<int64_t> in_slice;
+  for (const auto& [first, id] : slice) in_slice.insert(id);
   for (const auto& [id, span] : spans_) {
-    if (std::none_of(slice.begin(), slice.end(),
-                     [id = id](const auto& s) { return s.second == id; }))
-      keep_from = std::min(keep_from, span.first);
+    if (!in_slice.count(id)) keep_from = std::min(keep_from, span.first);
   }
   if (auto s = db.exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   Status result = Status::success();
