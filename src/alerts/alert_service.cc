@@ -167,27 +167,36 @@ core::Status AlertService::load() {
 }
 
 void AlertService::attach() {
-  broker_.addChangeListener([this](const std::vector<context::EntityChange>& batch) {
-    std::lock_guard lock(queue_mu_);
-    for (const auto& change : batch) {
-      if (!change.after) continue;
-      if (queue_.size() >= options_.queue_capacity) {
-        ++dropped_;
-        continue;
-      }
-      queue_.emplace_back(change);
-    }
-    queue_cv_.notify_one();
-  });
-  broker_.addPointListener([this](const Points& points) {
-    std::lock_guard lock(queue_mu_);
-    if (queue_.size() >= options_.queue_capacity) {
-      dropped_ += points->size();
-      return;
-    }
-    queue_.emplace_back(points);
-    queue_cv_.notify_one();
-  });
+  // Readings are judged as soon as the broker publishes them (what readers already see), not
+  // after the commit: detection must not wait behind the disk, and the alert itself is saved
+  // asynchronously anyway. A failed commit's entity is restored; an alert it raised stays, since
+  // the reading did arrive.
+  constexpr auto kPublished = context::Broker::Moment::kPublished;
+  broker_.addChangeListener(
+      [this](const std::vector<context::EntityChange>& batch) {
+        std::lock_guard lock(queue_mu_);
+        for (const auto& change : batch) {
+          if (!change.after) continue;
+          if (queue_.size() >= options_.queue_capacity) {
+            ++dropped_;
+            continue;
+          }
+          queue_.emplace_back(change);
+        }
+        queue_cv_.notify_one();
+      },
+      kPublished);
+  broker_.addPointListener(
+      [this](const Points& points) {
+        std::lock_guard lock(queue_mu_);
+        if (queue_.size() >= options_.queue_capacity) {
+          dropped_ += points->size();
+          return;
+        }
+        queue_.emplace_back(points);
+        queue_cv_.notify_one();
+      },
+      kPublished);
 }
 
 void AlertService::addListener(AlertListener listener) {

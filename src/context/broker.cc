@@ -203,30 +203,51 @@ std::future<core::Status> Broker::persist(const Versions& previous, Versions cha
   return result;
 }
 
-void Broker::addChangeListener(ChangeListener listener) {
-  listeners_.push_back(std::move(listener));
+void Broker::addChangeListener(ChangeListener listener, Moment when) {
+  listeners_[static_cast<int>(when)].push_back(std::move(listener));
 }
 
-void Broker::addPointListener(PointListener listener) {
-  point_listeners_.push_back(std::move(listener));
+void Broker::addPointListener(PointListener listener, Moment when) {
+  point_listeners_[static_cast<int>(when)].push_back(std::move(listener));
 }
+
+namespace {
+using Versions = std::vector<std::pair<std::string, EntityPtr>>;
+
+//! The changes from one list of versions to another, index for index.
+std::shared_ptr<std::vector<EntityChange>> changesOf(const Versions& from, const Versions& to) {
+  auto batch = std::make_shared<std::vector<EntityChange>>();
+  batch->reserve(to.size());
+  for (size_t i = 0; i < to.size(); ++i)
+    batch->push_back({to[i].first, from[i].second, to[i].second});
+  return batch;
+}
+}  // namespace
 
 void Broker::submit(const Versions& previous, Versions changes,
                     std::optional<model::AuditEntry> audit, std::vector<model::Point> points_in,
                     std::function<void(core::Status)> done) {
   auto points = std::make_shared<const std::vector<model::Point>>(std::move(points_in));
-  if (!listeners_.empty() || (!point_listeners_.empty() && !points->empty())) {
-    // Listeners hear of a change once it is durable, in commit order (the writer thread's).
-    auto batch = std::make_shared<std::vector<EntityChange>>();
-    batch->reserve(changes.size());
-    for (size_t i = 0; i < changes.size(); ++i) {
-      batch->push_back({changes[i].first, previous[i].second, changes[i].second});
+  const auto& published = listeners_[static_cast<int>(Moment::kPublished)];
+  if (!published.empty()) {
+    auto batch = changesOf(previous, changes);
+    for (const auto& listener : published) listener(*batch);
+  }
+  if (!points->empty()) {
+    for (const auto& listener : point_listeners_[static_cast<int>(Moment::kPublished)]) {
+      listener(points);
     }
-    done = [this, batch, points, done = std::move(done)](core::Status s) {
+  }
+  const auto& durable = listeners_[static_cast<int>(Moment::kDurable)];
+  const auto& durable_points = point_listeners_[static_cast<int>(Moment::kDurable)];
+  if (!durable.empty() || (!durable_points.empty() && !points->empty())) {
+    // These listeners hear of a change once it is durable, in commit order (the writer thread's).
+    auto batch = changesOf(previous, changes);
+    done = [&durable, &durable_points, batch, points, done = std::move(done)](core::Status s) {
       if (s.ok()) {
-        for (const auto& listener : listeners_) listener(*batch);
+        for (const auto& listener : durable) listener(*batch);
         if (!points->empty()) {
-          for (const auto& listener : point_listeners_) listener(points);
+          for (const auto& listener : durable_points) listener(points);
         }
       }
       done(std::move(s));
@@ -257,11 +278,19 @@ void Broker::submit(const Versions& previous, Versions changes,
 void Broker::rollback(const std::vector<std::pair<std::string, EntityPtr>>& previous,
                       const std::vector<std::pair<std::string, EntityPtr>>& written) {
   std::unique_lock lock(mu_);
+  Versions restored, replaced;
   for (size_t i = 0; i < written.size(); ++i) {
     auto it = entities_.find(written[i].first);
     EntityPtr now = it == entities_.end() ? nullptr : it->second;
-    if (now == written[i].second) publish(previous[i].first, previous[i].second);
+    if (now != written[i].second) continue;  // changed again since: that version stands
+    publish(previous[i].first, previous[i].second);
+    replaced.push_back(written[i]);
+    restored.push_back(previous[i]);
   }
+  // Listeners that heard of the failed version hear of its undoing.
+  if (restored.empty()) return;
+  auto batch = changesOf(replaced, restored);
+  for (const auto& listener : listeners_[static_cast<int>(Moment::kPublished)]) listener(*batch);
 }
 
 namespace {

@@ -104,14 +104,19 @@ class Broker {
   Broker(storage::Store& store, const units::UnitCatalog& units, const core::Clock& clock);
 
   core::Status load();
+  //! When a listener hears of a change. kDurable: once committed, on the store's writer thread,
+  //! in commit order. kPublished: as soon as readers see the new version (before the commit,
+  //! under the broker's lock, in the order of memory) — detection need not wait for the disk;
+  //! if the commit then fails, change listeners hear of the restored version as a new change.
+  enum class Moment { kDurable, kPublished };
   //! Before serving: listeners are not synchronized with running writes.
-  void addChangeListener(ChangeListener listener);
-  //! Every numeric reading of a durable write (several per entity when a batch carries
-  //! successive readings, which one EntityChange folds together), after the change listeners.
-  //! The batch is shared and immutable: a listener may keep it without copying.
+  void addChangeListener(ChangeListener listener, Moment when = Moment::kDurable);
+  //! Every numeric reading of a write (several per entity when a batch carries successive
+  //! readings, which one EntityChange folds together), after the change listeners of the same
+  //! moment. The batch is shared and immutable: a listener may keep it without copying.
   using PointListener =
       std::function<void(const std::shared_ptr<const std::vector<model::Point>>&)>;
-  void addPointListener(PointListener listener);
+  void addPointListener(PointListener listener, Moment when = Moment::kDurable);
   size_t size() const;
 
   using Done = std::function<void(core::Status)>;
@@ -194,8 +199,9 @@ class Broker {
   std::map<std::string, EntityPtr> entities_;
   //! type → id → entity (the same pointers as entities_, so type queries need no id lookups).
   std::map<std::string, std::map<std::string, EntityPtr>> by_type_;
-  std::vector<ChangeListener> listeners_;
-  std::vector<PointListener> point_listeners_;
+  //! Listeners by moment, indexed by Moment.
+  std::vector<ChangeListener> listeners_[2];
+  std::vector<PointListener> point_listeners_[2];
   // Spatial index over Point locations; entities located by other geometries are always checked.
   ngsild::geo::PointGrid grid_;
   std::unordered_map<std::string, uint32_t> grid_slot_;

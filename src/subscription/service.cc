@@ -152,8 +152,12 @@ core::Status SubscriptionService::load() {
 }
 
 void SubscriptionService::attach() {
+  // Matched as soon as readers can see a change (GET already answers with it), not after the
+  // commit: a notification does not wait behind the disk. A failed commit's undoing is a change
+  // too, so subscribers end with the stored state.
   broker_.addChangeListener(
-      [this](const std::vector<context::EntityChange>& changes) { onChanges(changes); });
+      [this](const std::vector<context::EntityChange>& changes) { onChanges(changes); },
+      context::Broker::Moment::kPublished);
 }
 
 void SubscriptionService::start() {

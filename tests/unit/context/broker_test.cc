@@ -3,6 +3,7 @@
 #include "context/broker.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -839,6 +840,74 @@ TEST_F(BrokerTest, ChangeListenersHearCommittedChangesWithBothVersions) {
   EXPECT_EQ(heard[3].id, kA);
   EXPECT_EQ(heard[3].before->doc[v("pm25")]["value"], 11);
   EXPECT_FALSE(heard[3].after);
+}
+
+//! Records what a listener heard, by entity id and the value of pm25 after (-1: none).
+struct Heard {
+  std::mutex mu;
+  std::vector<std::pair<std::string, int>> changes;
+  size_t points = 0;
+  void add(const std::vector<EntityChange>& batch) {
+    std::lock_guard lock(mu);
+    for (const auto& c : batch) {
+      changes.emplace_back(c.id, c.after ? c.after->doc[v("pm25")]["value"].get<int>() : -1);
+    }
+  }
+  std::vector<std::pair<std::string, int>> seen() {
+    std::lock_guard lock(mu);
+    return changes;
+  }
+};
+
+TEST_F(BrokerTest, PublishedListenersHearBeforeTheCommitAndHearAFailedCommitUndone) {
+  Heard published, durable;
+  broker_->addChangeListener([&](const auto& b) { published.add(b); }, Broker::Moment::kPublished);
+  broker_->addPointListener(
+      [&](const auto& ps) {
+        std::lock_guard lock(published.mu);
+        published.points += ps->size();
+      },
+      Broker::Moment::kPublished);
+  broker_->addChangeListener([&](const auto& b) { durable.add(b); });
+
+  // The writer is held by a job that waits: nothing can commit meanwhile.
+  std::promise<void> release;
+  std::promise<void> holding;
+  store_->submitWrite(
+      [&, gate = release.get_future().share()](storage::WriteTx&) {
+        holding.set_value();
+        gate.wait();
+        return core::Status::success();
+      },
+      nullptr);
+  holding.get_future().wait();
+  std::promise<core::Status> created;
+  broker_->createAsync(parse({{"id", kA}, {"type", "T"}, {"pm25", prop(10)}}), kHue, actor_,
+                       [&](core::Status s) { created.set_value(std::move(s)); });
+  using Seen = std::vector<std::pair<std::string, int>>;
+  EXPECT_EQ(published.seen(), (Seen{{kA, 10}}));
+  EXPECT_EQ(published.points, 1u);
+  EXPECT_TRUE(durable.seen().empty());
+  release.set_value();
+  ASSERT_TRUE(created.get_future().get().ok());
+  EXPECT_EQ(durable.seen(), (Seen{{kA, 10}}));
+
+  // A commit that fails (a trigger added behind the store's back refuses kB's row): the version
+  // published first is restored, and published listeners hear that as a change.
+  sqlite3* side = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/ioc.db").c_str(), &side), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(side,
+                         ("CREATE TRIGGER refuse_b BEFORE INSERT ON entities WHEN NEW.id = '" + kB +
+                          "' BEGIN SELECT RAISE(ABORT, 'injected'); END")
+                             .c_str(),
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(side);
+  EXPECT_FALSE(
+      broker_->create(parse({{"id", kB}, {"type", "T"}, {"pm25", prop(20)}}), kHue, actor_).ok());
+  EXPECT_EQ(published.seen(), (Seen{{kA, 10}, {kB, 20}, {kB, -1}}));
+  EXPECT_EQ(durable.seen(), (Seen{{kA, 10}}));
+  EXPECT_FALSE(broker_->get(kB, kHue));
 }
 
 TEST_F(BrokerTest, SpatialIndexAgreesWithAFullScanThroughMovesAndDeletes) {
