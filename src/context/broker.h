@@ -186,8 +186,16 @@ class Broker {
   //! holds the versions they replace, index for index.
   std::future<core::Status> persist(const Versions& previous, Versions changes,
                                     model::AuditEntry audit, std::vector<model::Point> points = {});
-  void submit(const Versions& previous, Versions changes, std::optional<model::AuditEntry> audit,
-              std::vector<model::Point> points, std::function<void(core::Status)> done);
+  class PreparedRecords;
+  //! Queues the write; returns its entity records, which the caller serializes (prepare()) once
+  //! it has let go of the lock — else the store's writer thread does it.
+  std::shared_ptr<PreparedRecords> submit(const Versions& previous, Versions changes,
+                                          std::optional<model::AuditEntry> audit,
+                                          std::vector<model::Point> points,
+                                          std::function<void(core::Status)> done);
+  //! Unlocks `lock`, then serializes `records` on this thread.
+  static void prepareUnlocked(std::unique_lock<std::shared_mutex>& lock,
+                              const std::shared_ptr<PreparedRecords>& records);
   //! Restores previous versions after a failed commit (only if nobody changed them since).
   void rollback(const std::vector<std::pair<std::string, EntityPtr>>& previous,
                 const std::vector<std::pair<std::string, EntityPtr>>& written);

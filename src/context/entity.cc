@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "context/json_text.h"
 #include "core/clock.h"
 #include "ngsild/geo.h"
 
@@ -404,6 +405,75 @@ MergeResult mergeAttributes(Entity& target, const json& attrs, MergeMode mode, i
   return result;
 }
 
+namespace {
+
+bool singleInstance(const json& attr) {
+  return attr.is_object() && !attr.contains("datasetId");
+}
+
+//! Both documents' attributes are single instances without datasetId, so each incoming one
+//! simply replaces or adds.
+bool simpleMerge(const json& doc, const json& attrs) {
+  if (!doc.is_object() || !attrs.is_object()) return false;
+  for (const auto& [name, incoming] : attrs.items()) {
+    if (!singleInstance(incoming)) return false;
+    auto it = doc.find(name);
+    if (it != doc.end() && !singleInstance(*it)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Entity mergedCopy(const Entity& before, json attrs, MergeMode mode, int64_t now_ms,
+                  MergeResult& result) {
+  if (!simpleMerge(before.doc, attrs)) {
+    Entity next = before;
+    result = mergeAttributes(next, attrs, mode, now_ms);
+    return next;
+  }
+  Entity next;
+  next.id = before.id;
+  next.unit_code = before.unit_code;
+  next.created_at_ms = before.created_at_ms;
+  next.modified_at_ms = before.modified_at_ms;
+  const auto& current = before.doc.get_ref<const json::object_t&>();
+  auto& incoming = attrs.get_ref<json::object_t&>();
+  json::object_t doc;
+  auto in = incoming.begin();
+  auto addNew = [&](json::object_t::iterator it) {
+    if (mode == MergeMode::kUpdateExisting) {
+      result.not_updated.push_back({it->first, "attribute does not exist"});
+      return;
+    }
+    doc.emplace_hint(doc.end(), it->first, std::move(it->second));
+    result.updated.push_back(it->first);
+  };
+  // Both maps are sorted by name: one walk over the two, each member appended at the end.
+  for (const auto& [name, attr] : current) {
+    for (; in != incoming.end() && in->first < name; ++in) addNew(in);
+    if (in == incoming.end() || in->first != name) {
+      doc.emplace_hint(doc.end(), name, attr);
+      continue;
+    }
+    if (mode == MergeMode::kAppendNoOverwrite) {
+      result.not_updated.push_back({name, "attribute already exists and noOverwrite was given"});
+      doc.emplace_hint(doc.end(), name, attr);
+    } else {
+      json inst = std::move(in->second);
+      if (auto created = attr.find("createdAt"); created != attr.end())
+        inst["createdAt"] = *created;
+      doc.emplace_hint(doc.end(), name, std::move(inst));
+      result.updated.push_back(name);
+    }
+    ++in;
+  }
+  for (; in != incoming.end(); ++in) addNew(in);
+  next.doc.get_ref<json::object_t&>() = std::move(doc);
+  if (!result.updated.empty()) next.modified_at_ms = now_ms;
+  return next;
+}
+
 core::Status patchAttribute(Entity& target, const std::string& name, const json& fragment,
                             const TermMap& terms, int64_t now_ms) {
   if (!fragment.is_object()) return bad("expected a JSON object");
@@ -504,7 +574,7 @@ model::EntityRecord toRecord(const Entity& e) {
   return model::EntityRecord{e.id,
                              types.empty() ? "" : types[0],
                              e.unit_code,
-                             e.doc.dump(),
+                             dumpJson(e.doc),
                              e.created_at_ms,
                              e.modified_at_ms};
 }

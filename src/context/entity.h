@@ -51,6 +51,11 @@ struct MergeResult {
 };
 MergeResult mergeAttributes(Entity& target, const nlohmann::json& attrs, MergeMode mode,
                             int64_t now_ms);
+//! `before` with `attrs` merged as mergeAttributes would, built without copying the attributes
+//! it replaces (the common case: single instances without datasetId) — copying the whole
+//! document and then overwriting most of it was the largest cost of ingestion.
+Entity mergedCopy(const Entity& before, nlohmann::json attrs, MergeMode mode, int64_t now_ms,
+                  MergeResult& result);
 //! Partial attribute update: merges the members of `fragment` into the existing instance
 //! (the one with the fragment's datasetId). kNotFound when the attribute or instance is missing.
 core::Status patchAttribute(Entity& target, const std::string& expanded_name,

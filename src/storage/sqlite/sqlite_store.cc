@@ -361,6 +361,7 @@ SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer,
                          std::unique_ptr<SeriesStore> series)
     : options_(std::move(options)), writer_db_(std::move(writer)), series_(std::move(series)) {
   writer_ = std::thread([this] { writerLoop(); });
+  disposer_ = std::thread([this] { disposerLoop(); });
 }
 
 SqliteStore::~SqliteStore() {
@@ -370,6 +371,12 @@ SqliteStore::~SqliteStore() {
   }
   queue_cv_.notify_all();
   writer_.join();  // the loop drains the queue before it exits: nothing submitted is dropped
+  {
+    std::lock_guard lock(spent_mu_);
+    spent_stop_ = true;
+  }
+  spent_cv_.notify_one();
+  disposer_.join();
   if (auto s = series_->compactAll(*writer_db_); !s.ok()) {  // no log to replay after a clean stop
     core::logWarn("time-series compaction failed at shutdown; the log is replayed at start",
                   {{"error", s.error().message}});
@@ -430,6 +437,32 @@ void SqliteStore::writerLoop() {
     }
     lock.unlock();
     commitBatch(batch);
+    dispose(std::move(batch));
+    lock.lock();
+  }
+}
+
+void SqliteStore::dispose(std::deque<Pending> batch) {
+  constexpr size_t kMaxSpent = 64;  // beyond that the writer frees its own: memory stays bounded
+  std::unique_lock lock(spent_mu_);
+  if (spent_.size() >= kMaxSpent) {
+    lock.unlock();
+    return;  // `batch` is destroyed here
+  }
+  spent_.push_back(std::move(batch));
+  lock.unlock();
+  spent_cv_.notify_one();
+}
+
+void SqliteStore::disposerLoop() {
+  std::unique_lock lock(spent_mu_);
+  while (true) {
+    spent_cv_.wait(lock, [this] { return spent_stop_ || !spent_.empty(); });
+    if (spent_.empty()) return;  // stopping, and nothing left
+    std::vector<std::deque<Pending>> done;
+    done.swap(spent_);
+    lock.unlock();
+    done.clear();
     lock.lock();
   }
 }

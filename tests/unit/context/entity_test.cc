@@ -418,6 +418,48 @@ TEST(MergeAttributes, NewMultiInstanceAttributeKeepsEveryInstance) {
   EXPECT_EQ(e.doc[v("speed")].size(), 2u) << e.doc[v("speed")].dump();
 }
 
+TEST(MergedCopy, AgreesWithMergeAttributesInEveryModeAndLeavesTheOriginalAlone) {
+  // Names chosen to fall before, between and after the station's (no2, pm25) in sorted order,
+  // plus datasetId cases that take the generic path.
+  const std::vector<json> bodies = {
+      {{"pm25", prop(11)}},
+      {{"aa", prop(1)}, {"pm25", prop(12)}, {"zz", prop(3)}},
+      {{"no2", prop(21)}, {"o3", prop(5)}, {"pm25", prop(13)}},
+      {{"o3", prop(5)}},
+      {{"pm25", {{"value", 30}, {"datasetId", "urn:ngsi-ld:ds:b"}}}},
+      {{"speed", {{{"value", 40}, {"datasetId", "urn:ngsi-ld:ds:r"}}, {{"value", 42}}}}},
+  };
+  Entity multi = station();
+  mergeAttributes(multi, attrs({{"no2", {{"value", 1}, {"datasetId", "urn:ngsi-ld:ds:x"}}}}, kT0),
+                  MergeMode::kAppend, kT0);
+  for (const Entity& base : {station(), multi}) {
+    const json original = base.doc;
+    for (MergeMode mode :
+         {MergeMode::kAppend, MergeMode::kAppendNoOverwrite, MergeMode::kUpdateExisting}) {
+      for (const auto& body : bodies) {
+        const int64_t t1 = kT0 + 60000;
+        Entity expected = base;
+        MergeResult want = mergeAttributes(expected, attrs(body, t1), mode, t1);
+        MergeResult got;
+        Entity next = mergedCopy(base, attrs(body, t1), mode, t1, got);
+        const std::string where = body.dump() + " mode " + std::to_string(static_cast<int>(mode));
+        EXPECT_EQ(next.doc, expected.doc) << where;
+        EXPECT_EQ(next.id, expected.id);
+        EXPECT_EQ(next.unit_code, expected.unit_code);
+        EXPECT_EQ(next.created_at_ms, expected.created_at_ms);
+        EXPECT_EQ(next.modified_at_ms, expected.modified_at_ms) << where;
+        EXPECT_EQ(got.updated, want.updated) << where;
+        ASSERT_EQ(got.not_updated.size(), want.not_updated.size()) << where;
+        for (size_t i = 0; i < got.not_updated.size(); ++i) {
+          EXPECT_EQ(got.not_updated[i].attribute, want.not_updated[i].attribute) << where;
+          EXPECT_EQ(got.not_updated[i].reason, want.not_updated[i].reason) << where;
+        }
+        EXPECT_EQ(base.doc, original) << "the original version is never touched";
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Partial attribute update
 
