@@ -11,7 +11,8 @@
 # --mqtt-side: CityIOC's MQTT code alone (bench_mqtt_sink: client, lookup, mapping, batching;
 # batches acknowledged at once instead of going to the context broker and the store).
 # Environment: IOC_BENCH_BINARY (cityioc), IOC_BENCH_MQTT_PUB (bench_mqtt_ingest),
-# IOC_BENCH_PERF=FILE (perf record -g of the server during the load, then `perf report -i FILE`),
+# IOC_BENCH_PERF=FILE (perf record -g of the server during the load, then `perf report -i FILE`;
+# IOC_BENCH_PERF_CG=dwarf,16384 for call stacks through the Release build's omitted frame pointers),
 # IOC_BENCH_KEEP=1 (keep the temporary directory with the logs),
 # IOC_BENCH_RATE=N (publish N msgs/s in total instead of as fast as possible),
 # IOC_BENCH_PROBE=1 (notification latency under the load: bench_notify_probe PATCHes a probe
@@ -172,7 +173,7 @@ if os.environ.get("IOC_BENCH_WS_CLIENTS"):
     time.sleep(2)
 perf = None
 if os.environ.get("IOC_BENCH_PERF"):
-    perf = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", spid, "-o",
+    perf = subprocess.Popen(["perf", "record", "-F", "499", "--call-graph", os.environ.get("IOC_BENCH_PERF_CG", "fp"), "-p", spid, "-o",
                              os.environ["IOC_BENCH_PERF"]], stderr=subprocess.DEVNULL)
 t0 = time.time()
 p = subprocess.Popen([pub, "--port", mport, "--qos", qos, "--publishers", publishers,

@@ -49,10 +49,11 @@ end
 LUA
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "== batch upsert: 1,000 entities × 5 attributes per request, $conns connections, ${secs}s"
-# IOC_BENCH_PERF=FILE records a CPU profile of the server during the batch phase.
+# IOC_BENCH_PERF=FILE records a CPU profile of the server during the batch phase
+# (IOC_BENCH_PERF_CG=dwarf,16384 for call stacks through the Release build's frame pointers).
 perf_pid=
 if [ -n "${IOC_BENCH_PERF:-}" ]; then
-  perf record -g -o "$IOC_BENCH_PERF" -p "$pid" -- sleep "$secs" >/dev/null 2>&1 &
+  perf record -F 499 --call-graph "${IOC_BENCH_PERF_CG:-fp}" -o "$IOC_BENCH_PERF" -p "$pid" -- sleep "$secs" >/dev/null 2>&1 &
   perf_pid=$!
 fi
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$data/post.lua" "http://127.0.0.1:$port/ngsi-ld/v1/entityOperations/upsert?options=update" | tee "$data/upsert.txt"

@@ -13,10 +13,14 @@ using nlohmann::json;
 //! Printable ASCII without a quote or backslash: copied as it is. Anything else (control
 //! characters, UTF-8 sequences to validate) goes through nlohmann's own escaping.
 bool isPlain(const std::string& s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
-  }
-  return true;
+  static constexpr auto kPlain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c < 0x80; ++c) t[c] = c != '"' && c != '\\';
+    return t;
+  }();
+  bool plain = true;  // no early exit: a branch-free loop the compiler can unroll
+  for (unsigned char c : s) plain &= kPlain[c];
+  return plain;
 }
 
 void appendString(const std::string& s, std::string& out) {
