@@ -61,5 +61,11 @@ wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$data/post.lua" "http://127.0.0.1:
 rps=$(awk '/Requests\/sec/{print $2}' "$data/upsert.txt")
 echo "attribute updates/s: $(python3 -c "print(int(float('$rps') * 5000))")"
 echo "== PATCH …/attrs, one entity per request, $pconns connections, ${secs}s"
+# IOC_BENCH_PERF_PATCH=FILE: the same profile during the PATCH phase.
+if [ -n "${IOC_BENCH_PERF_PATCH:-}" ]; then
+  perf record -F 499 --call-graph "${IOC_BENCH_PERF_CG:-fp}" -o "$IOC_BENCH_PERF_PATCH" -p "$pid" -- sleep "$secs" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 wrk -t2 -c"$pconns" -d"${secs}s" --latency -s "$data/patch.lua" "http://127.0.0.1:$port"
+[ -z "${IOC_BENCH_PERF_PATCH:-}" ] || wait "$perf_pid"
 echo "server peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$pid/status)"

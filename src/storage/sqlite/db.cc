@@ -101,6 +101,12 @@ core::Status Db::exec(const char* sql) {
   return core::Status::success();
 }
 
+core::Status Db::run(const char* sql) {
+  auto st = prepare(sql);
+  if (!st.ok()) return st.error();
+  return (*st)->run();
+}
+
 core::Result<Stmt*> Db::prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) return it->second.get();

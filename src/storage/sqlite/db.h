@@ -58,6 +58,9 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   core::Status exec(const char* sql);  //!< constant SQL only (pragmas, DDL, BEGIN/COMMIT)
+  //! One constant statement run from the prepared cache: for statements run for every write
+  //! (savepoints, BEGIN/COMMIT), which exec() would parse each time.
+  core::Status run(const char* sql);
   //! Returns a reset statement from the cache, prepared on first use.
   core::Result<Stmt*> prepare(const char* sql);
   int64_t lastInsertId() const { return sqlite3_last_insert_rowid(db_); }

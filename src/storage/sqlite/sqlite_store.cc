@@ -472,14 +472,14 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
   std::vector<Status> results(batch.size());
   StagedSeries batch_series;  // what committed jobs added to or removed from time series
   StagedEntities batch_entities;
-  Status begun = writer_db_->exec("BEGIN IMMEDIATE");
+  Status begun = writer_db_->run("BEGIN IMMEDIATE");
   if (begun.ok()) {
     StagedSeries job_series;
     StagedEntities job_entities;
     SqliteWriteTx tx(*writer_db_, *series_, job_series, job_entities);
     for (size_t i = 0; i < batch.size(); ++i) {
       // A savepoint per job: one bad job rolls back alone and the rest of the batch commits.
-      if (auto s = writer_db_->exec("SAVEPOINT job"); !s.ok()) {
+      if (auto s = writer_db_->run("SAVEPOINT job"); !s.ok()) {
         results[i] = s;
         continue;
       }
@@ -491,7 +491,7 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
         break;
       }
       if (!results[i].ok()) {
-        (void)writer_db_->exec("ROLLBACK TO job");
+        (void)writer_db_->run("ROLLBACK TO job");
         job_series.clear();
         job_entities.clear();
       } else {
@@ -499,14 +499,14 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
         for (auto& [id, record] : job_entities) batch_entities[id] = std::move(record);
         job_entities.clear();
       }
-      (void)writer_db_->exec("RELEASE job");
+      (void)writer_db_->run("RELEASE job");
     }
     if (begun.ok()) begun = tx.flushEntities(batch_entities);
     bool durable = false;
     if (!begun.ok()) {
       (void)writer_db_->exec("ROLLBACK");
       for (auto& r : results) r = begun;
-    } else if (Status committed = writer_db_->exec("COMMIT"); !committed.ok()) {
+    } else if (Status committed = writer_db_->run("COMMIT"); !committed.ok()) {
       (void)writer_db_->exec("ROLLBACK");
       for (auto& r : results) r = committed;
     } else {
