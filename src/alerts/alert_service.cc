@@ -281,12 +281,16 @@ void AlertService::process(const Input& input, std::vector<AlertChange>& changes
 
 void AlertService::processChange(const context::EntityChange& change) {
   const context::Entity& e = *change.after;
-  auto types = e.types();
-  if (types.empty()) return;
+  // Runs for every change: the first type is read in place, not copied out with the others.
+  auto t = e.doc.find("type");
+  if (t == e.doc.end()) return;
+  const json& first = t->is_array() && !t->empty() ? t->front() : *t;
+  if (!first.is_string()) return;
+  const std::string& type_iri = first.get_ref<const std::string&>();
   EntityMeta& meta = meta_[e.id];
-  if (meta.type_iri != types[0]) {
-    meta.type_iri = types[0];
-    meta.type = shortName(types[0]);
+  if (meta.type_iri != type_iri) {
+    meta.type_iri = type_iri;
+    meta.type = shortName(type_iri);
   }
   meta.unit_code = e.unit_code;
   meta.location = pointOf(e.doc);

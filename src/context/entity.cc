@@ -441,17 +441,23 @@ Entity mergedCopy(const Entity& before, json attrs, MergeMode mode, int64_t now_
   auto& incoming = attrs.get_ref<json::object_t&>();
   json::object_t doc;
   auto in = incoming.begin();
-  auto addNew = [&](json::object_t::iterator it) {
+  // An incoming member moves over as its whole map node: no copy of its (long) name.
+  auto take = [&]() {
+    auto node = incoming.extract(in++);
+    result.updated.push_back(node.key());
+    return node;
+  };
+  auto addNew = [&]() {
     if (mode == MergeMode::kUpdateExisting) {
-      result.not_updated.push_back({it->first, "attribute does not exist"});
+      result.not_updated.push_back({in->first, "attribute does not exist"});
+      ++in;
       return;
     }
-    doc.emplace_hint(doc.end(), it->first, std::move(it->second));
-    result.updated.push_back(it->first);
+    doc.insert(doc.end(), take());
   };
   // Both maps are sorted by name: one walk over the two, each member appended at the end.
   for (const auto& [name, attr] : current) {
-    for (; in != incoming.end() && in->first < name; ++in) addNew(in);
+    while (in != incoming.end() && in->first < name) addNew();
     if (in == incoming.end() || in->first != name) {
       doc.emplace_hint(doc.end(), name, attr);
       continue;
@@ -459,16 +465,16 @@ Entity mergedCopy(const Entity& before, json attrs, MergeMode mode, int64_t now_
     if (mode == MergeMode::kAppendNoOverwrite) {
       result.not_updated.push_back({name, "attribute already exists and noOverwrite was given"});
       doc.emplace_hint(doc.end(), name, attr);
-    } else {
-      json inst = std::move(in->second);
-      if (auto created = attr.find("createdAt"); created != attr.end())
-        inst["createdAt"] = *created;
-      doc.emplace_hint(doc.end(), name, std::move(inst));
-      result.updated.push_back(name);
+      ++in;
+      continue;
     }
-    ++in;
+    auto node = take();
+    if (auto created = attr.find("createdAt"); created != attr.end()) {
+      node.mapped()["createdAt"] = *created;
+    }
+    doc.insert(doc.end(), std::move(node));
   }
-  for (; in != incoming.end(); ++in) addNew(in);
+  while (in != incoming.end()) addNew();
   next.doc.get_ref<json::object_t&>() = std::move(doc);
   if (!result.updated.empty()) next.modified_at_ms = now_ms;
   return next;
