@@ -19,6 +19,7 @@
 #include "net/problem.h"
 #include "net/server.h"
 #include "net/static_files.h"
+#include "net/url_fetch.h"
 #include "notify/dispatcher.h"
 #include "notify/smtp.h"
 #include "obs/metrics.h"
@@ -423,6 +424,9 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   core::Logger::instance().setLevel(parseLevel(config.log_level));
   auto p = std::make_unique<Parts>();
   p->config = config;
+  if (!config.tls_ca_file.empty()) {
+    if (auto s = net::checkCaFile(config.tls_ca_file); !s.ok()) return s.error();
+  }
   auto lock = DataDirLock::acquire(config.data_dir);
   if (!lock.ok()) return lock.error();
   p->data_lock = std::move(*lock);
@@ -455,7 +459,8 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   if (auto s = p->devices->load(); !s.ok()) return s.error();
   // Subscriptions hear of every committed change: the listener is registered before serving.
   p->subscriptions = std::make_unique<subscription::SubscriptionService>(
-      *p->store, *p->broker, *p->contexts, p->units, clock, subscriptionOptions(config));
+      *p->store, *p->broker, *p->contexts, p->units, clock, subscriptionOptions(config),
+      subscription::networkSenders(config.tls_ca_file));
   if (auto s = p->subscriptions->load(); !s.ok()) return s.error();
   p->subscriptions->attach();
   p->subscriptions->start();
@@ -477,8 +482,9 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   notify_options.smtp.port = static_cast<uint16_t>(config.smtp_port);
   notify_options.smtp.from = config.smtp_from;
   notify_options.smtp.timeout = std::chrono::milliseconds(config.smtp_timeout_ms);
-  p->notifier = std::make_unique<notify::Dispatcher>(*p->store, p->units, clock, p->hub.get(),
-                                                     notify_options);
+  p->notifier =
+      std::make_unique<notify::Dispatcher>(*p->store, p->units, clock, p->hub.get(), notify_options,
+                                           notify::httpPoster(config.tls_ca_file));
   if (auto s = p->notifier->load(); !s.ok()) return s.error();
   p->notifier->start();
   if (auto s = startAlerts(*p, config, clock); !s.ok()) return s.error();

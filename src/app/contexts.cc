@@ -12,6 +12,7 @@ ContextSetup contextSetup(const core::ServeConfig& config) {
   s.fetch_timeout_ms = config.context_fetch_timeout_ms;
   s.max_document_bytes = config.context_max_document_bytes;
   s.preload_dir = config.context_preload_dir;
+  s.ca_file = config.tls_ca_file;
   return s;
 }
 
@@ -22,6 +23,7 @@ core::Result<std::unique_ptr<context::ContextRegistry>> openContextRegistry(
     net::FetchOptions options;
     options.timeout = std::chrono::milliseconds(setup.fetch_timeout_ms);
     options.max_bytes = static_cast<size_t>(setup.max_document_bytes);
+    options.ca_file = setup.ca_file;
     fetcher = [options](const std::string& url) -> core::Result<std::string> {
       auto body = net::fetchUrl(url, options);
       if (body.ok()) {

@@ -19,6 +19,7 @@ struct ContextSetup {
   int fetch_timeout_ms = 5000;
   int max_document_bytes = 1024 * 1024;
   std::string preload_dir;  //!< "" = none
+  std::string ca_file;      //!< trusted CAs for https:// downloads, "" = the system's
 };
 ContextSetup contextSetup(const core::ServeConfig& config);
 

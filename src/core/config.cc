@@ -243,6 +243,12 @@ constexpr Setting kSettings[] = {
   {.name = "smtp.timeout_ms", .kind = Kind::kInt, .def = "10000",
    .doc = "Milliseconds each SMTP step (connect, each reply) may take.",
    .min = 100, .max = 120000, .apply = assign<&ServeConfig::smtp_timeout_ms>},
+  {.name = "tls.ca_file", .kind = Kind::kString, .def = "",
+   .doc = "PEM file of the certificate authorities trusted by outgoing HTTPS (NGSI-LD "
+          "notifications, webhooks, remote @contexts) in place of the system's, for a private "
+          "PKI; empty = the system's store. Peers' certificates and host names are always "
+          "verified.",
+   .apply = assign<&ServeConfig::tls_ca_file>},
 };
 // clang-format on
 

@@ -57,6 +57,7 @@ struct ServeConfig {
   int smtp_port = 25;
   std::string smtp_from;
   int smtp_timeout_ms = 10000;
+  std::string tls_ca_file;  // "" = the system's CAs for outgoing HTTPS
   bool context_allow_remote_fetch = true;
   int context_fetch_timeout_ms = 5000;
   int context_max_document_bytes = 1048576;

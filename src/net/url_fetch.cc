@@ -254,4 +254,31 @@ core::Result<std::string> sendRequest(const std::string& url, FetchOptions optio
   return fetchUrl(url, options);
 }
 
+core::Status checkCaFile(const std::string& path) {
+  ssl::context tls(ssl::context::tls_client);
+  beast::error_code ec;
+  tls.load_verify_file(path, ec);
+  if (ec) {
+    return makeError(Errc::kInvalidArgument,
+                     "tls.ca_file: cannot load certificates from " + path + ": " + ec.message());
+  }
+  return core::Status::success();
+}
+
+core::Status postForStatus(const std::string& url, std::string body,
+                           std::vector<std::pair<std::string, std::string>> headers,
+                           std::chrono::milliseconds timeout, const std::string& ca_file) {
+  FetchOptions o;
+  o.method = "POST";
+  o.body = std::move(body);
+  o.headers = std::move(headers);
+  o.timeout = timeout;
+  o.accept = "*/*";
+  o.max_bytes = 64 * 1024;  // the answer is not used
+  o.ca_file = ca_file;
+  auto r = sendRequest(url, std::move(o));
+  if (!r.ok()) return r.error();
+  return core::Status::success();
+}
+
 }  // namespace ioc::net

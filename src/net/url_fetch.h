@@ -41,4 +41,14 @@ core::Result<std::string> fetchUrl(const std::string& url, const FetchOptions& o
 //! redirected POST is an error, so a signed body never lands somewhere else).
 core::Result<std::string> sendRequest(const std::string& url, FetchOptions options);
 
+//! kInvalidArgument unless `path` holds at least one PEM certificate (checked at start-up, so a
+//! wrong tls.ca_file stops the server instead of failing every delivery).
+core::Status checkCaFile(const std::string& path);
+
+//! A POST whose answer matters only by its status (webhooks, notifications): 2xx = delivered.
+//! `ca_file` as in FetchOptions.
+core::Status postForStatus(const std::string& url, std::string body,
+                           std::vector<std::pair<std::string, std::string>> headers,
+                           std::chrono::milliseconds timeout, const std::string& ca_file = "");
+
 }  // namespace ioc::net

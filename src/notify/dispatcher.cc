@@ -122,16 +122,16 @@ bool Channel::wants(const StaffNotification& n, const units::UnitCatalog& units)
 core::Status postHttp(const std::string& url, const std::string& body,
                       const std::vector<std::pair<std::string, std::string>>& headers,
                       std::chrono::milliseconds timeout) {
-  net::FetchOptions o;
-  o.method = "POST";
-  o.body = body;
-  o.headers = headers;
-  o.timeout = timeout;
-  o.accept = "*/*";
-  o.max_bytes = 64 * 1024;  // the receiver's answer is not used
-  auto r = net::sendRequest(url, std::move(o));
-  if (!r.ok()) return r.error();
-  return core::Status::success();
+  return net::postForStatus(url, body, headers, timeout);
+}
+
+WebhookPost httpPoster(std::string ca_file) {
+  return [ca_file = std::move(ca_file)](
+             const std::string& url, const std::string& body,
+             const std::vector<std::pair<std::string, std::string>>& headers,
+             std::chrono::milliseconds timeout) {
+    return net::postForStatus(url, body, headers, timeout, ca_file);
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

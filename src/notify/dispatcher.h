@@ -91,6 +91,8 @@ using WebhookPost =
 core::Status postHttp(const std::string& url, const std::string& body,
                       const std::vector<std::pair<std::string, std::string>>& headers,
                       std::chrono::milliseconds timeout);
+//! postHttp trusting the CAs in `ca_file` ("" = the system's) for https:// webhooks.
+WebhookPost httpPoster(std::string ca_file);
 
 struct DispatcherOptions {
   size_t capacity = 10000;  //!< delivery jobs waiting

@@ -105,5 +105,7 @@ std::string mqttPayload(const Message& m);
 //! The production sender: HTTP with a keep-alive client per endpoint, MQTT with a libmosquitto
 //! connection per broker, both cached per worker.
 std::unique_ptr<Sender> makeNetworkSender();
+//! Network senders whose https:// deliveries trust the CAs in `ca_file` ("" = the system's).
+SenderFactory networkSenders(std::string ca_file);
 
 }  // namespace ioc::subscription

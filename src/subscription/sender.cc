@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "net/http_client.h"
+#include "net/url_fetch.h"
 #include "subscription/delivery.h"
 #include "subscription/subscription.h"
 
@@ -108,14 +109,23 @@ class MqttConnection {
 
 class NetworkSender final : public Sender {
  public:
+  explicit NetworkSender(std::string ca_file) : ca_file_(std::move(ca_file)) {}
   core::Status send(const Message& m, milliseconds timeout) override {
     const Endpoint& e = m.sub->endpoint;
     if (e.scheme == Endpoint::Scheme::kMqtt) return sendMqtt(m, e, timeout);
+    if (e.tls) return sendHttps(m, e, timeout);
     return sendHttp(m, e, timeout);
   }
 
  private:
   static constexpr size_t kMaxCached = 32;
+
+  //! One POST per notification over a fresh TLS connection (peer certificate and host name
+  //! verified); a redirect is a failure, so a notification never lands somewhere else.
+  core::Status sendHttps(const Message& m, const Endpoint& e, milliseconds timeout) {
+    HttpPayload p = httpPayload(m);
+    return net::postForStatus(e.uri, std::move(p.body), std::move(p.headers), timeout, ca_file_);
+  }
 
   core::Status sendHttp(const Message& m, const Endpoint& e, milliseconds timeout) {
     const std::string key =
@@ -151,6 +161,7 @@ class NetworkSender final : public Sender {
     while (map.size() > kMaxCached) map.erase(map.begin());
   }
 
+  std::string ca_file_;
   std::map<std::string, std::unique_ptr<net::HttpClient>> http_;
   std::map<std::string, std::unique_ptr<MqttConnection>> mqtt_;
 };
@@ -158,7 +169,11 @@ class NetworkSender final : public Sender {
 }  // namespace
 
 std::unique_ptr<Sender> makeNetworkSender() {
-  return std::make_unique<NetworkSender>();
+  return std::make_unique<NetworkSender>("");
+}
+
+SenderFactory networkSenders(std::string ca_file) {
+  return [ca_file = std::move(ca_file)] { return std::make_unique<NetworkSender>(ca_file); };
 }
 
 }  // namespace ioc::subscription

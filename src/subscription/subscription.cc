@@ -465,7 +465,7 @@ core::Status parseAuthority(std::string_view auth, bool mqtt, Endpoint& out) {
     if (colon != std::string_view::npos) port = auth.substr(colon + 1);
   }
   if (out.host.empty()) return bad("endpoint.uri has no host");
-  out.port = mqtt ? 1883 : 80;
+  out.port = mqtt ? 1883 : out.tls ? 443 : 80;
   if (!port.empty()) {
     auto p = parsePort(port);
     if (!p) return bad("endpoint.uri: port must be 1..65535");
@@ -488,16 +488,17 @@ core::Status parseEndpointUri(const std::string& uri, Endpoint& out) {
   size_t sep = uri.find("://");
   std::string scheme = sep == std::string::npos ? "" : uri.substr(0, sep);
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme == "https" || scheme == "mqtts") {
-    return bad("endpoint.uri: " + scheme +
-               " is not supported (no TLS in this build); use http:// or mqtt:// to a local "
-               "TLS-terminating relay");
+  if (scheme == "mqtts") {
+    return bad(
+        "endpoint.uri: mqtts is not supported; use mqtt:// to a local broker that bridges "
+        "over TLS, or an https:// endpoint");
   }
-  if (scheme != "http" && scheme != "mqtt") {
-    return bad("endpoint.uri must be an http:// or mqtt:// URI");
+  if (scheme != "http" && scheme != "https" && scheme != "mqtt") {
+    return bad("endpoint.uri must be an http://, https:// or mqtt:// URI");
   }
   const bool mqtt = scheme == "mqtt";
   out.scheme = mqtt ? Endpoint::Scheme::kMqtt : Endpoint::Scheme::kHttp;
+  out.tls = scheme == "https";
   out.uri = uri;
   std::string_view rest = std::string_view(uri).substr(sep + 3);
   size_t path_at = rest.find_first_of(mqtt ? "/" : "/?#");

@@ -47,6 +47,7 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;
 struct Endpoint {
   enum class Scheme { kHttp, kMqtt };
   Scheme scheme = Scheme::kHttp;
+  bool tls = false;  //!< https: the peer's certificate and host name are verified
   std::string uri;
   std::string host;
   uint16_t port = 80;

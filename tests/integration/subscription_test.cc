@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "integration/harness.h"
+#include "unit/net/tls_receiver.h"
 
 namespace ioc::it {
 namespace {
@@ -315,7 +316,7 @@ TEST_F(Subscriptions, CrudAndErrors) {
   EXPECT_TRUE(
       isLdError(call("POST", kBase + "/subscriptions", "{not json"), 400, "InvalidRequest"));
   for (const json& bad :
-       {subscription("https://example.org/x"),
+       {subscription("mqtts://example.org/x"),
         subscription("http://h/x", {{"watchedAttributes", {"a"}}, {"timeInterval", 5}}),
         subscription("http://h/x", {{"q", "temperature>>"}}),
         subscription("http://h/x", {{"x", 1}}),
@@ -436,6 +437,66 @@ TEST_F(Subscriptions, FailingEndpointIsReportedAndDoesNotBlockIngest) {
                       "ngsild_notifications_total{result=\"failed\"}") >= 1;
       },
       10s));
+}
+
+TEST(SubscriptionsTls, HttpsEndpointsGetVerifiedDeliveries) {
+  // A receiver with a certificate made here: a server told to trust it (tls.ca_file) delivers;
+  // a server with only the system's CAs refuses the receiver and reports the failure.
+  const fs::path dir = fs::temp_directory_path() / ("ioc_subs_tls_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string cert = (dir / "cert.pem").string(), pem_key = (dir / "key.pem").string();
+  testing_tls::makeCertificate(cert, pem_key);
+  testing_tls::TlsReceiver receiver(cert, pem_key, 204, 2);
+  const std::string uri = "https://localhost:" + std::to_string(receiver.port()) + "/notify";
+  auto deliver = [&](ServerProcess& server) {
+    const std::string key = addKey(server.dataDir(), "hue-integration", "integration", "46");
+    EXPECT_TRUE(server.start());
+    RequestOptions o;
+    o.bearer = key;
+    o.content_type = "application/json";
+    o.body = subscription(uri).dump();
+    auto created = request(server.port(), "POST", kBase + "/subscriptions", o);
+    EXPECT_EQ(created.status, 201u) << created.describe();
+    o.body = sensor(24.5).dump();
+    EXPECT_EQ(request(server.port(), "POST", kBase + "/entities", o).status, 201u);
+    o.body.clear();
+    const std::string sub = created.header("Location");
+    json status;
+    eventually(
+        [&] {
+          status = request(server.port(), "GET", sub, o).json()["notification"];
+          return status.value("timesSent", 0) >= 1;
+        },
+        10s);
+    return status;
+  };
+
+  ServerProcess trusting{{}, {{"CITYIOC_TLS_CA_FILE", cert}}};
+  json ok = deliver(trusting);
+  ASSERT_TRUE(eventually([&] { return receiver.received() >= 1; }, 10s)) << ok.dump();
+  EXPECT_EQ(ok["status"], "ok") << ok.dump();
+  const auto req = receiver.requests()[0];
+  EXPECT_EQ(req.target(), "/notify");
+  json body = json::parse(req.body(), nullptr, false);
+  EXPECT_EQ(body["type"], "Notification");
+  ASSERT_EQ(body["data"].size(), 1u) << req.body();
+  EXPECT_EQ(body["data"][0]["id"], kSensor);
+  EXPECT_EQ(body["data"][0]["temperature"]["value"], 24.5);
+
+  ServerProcess system_cas{{}, {{"CITYIOC_SUBSCRIPTIONS_MAX_ATTEMPTS", "1"}}};
+  json refused = deliver(system_cas);
+  EXPECT_EQ(refused["status"], "failed") << refused.dump();
+  EXPECT_TRUE(refused.contains("lastFailure"));
+  EXPECT_EQ(receiver.received(), 1u) << "nothing reached a receiver the server cannot verify";
+
+  // A CA file that holds no certificate stops the server at start with the setting's name.
+  std::ofstream(dir / "empty.pem") << "not a certificate\n";
+  ServerProcess misconfigured{{}, {{"CITYIOC_TLS_CA_FILE", (dir / "empty.pem").string()}}};
+  EXPECT_FALSE(misconfigured.start());
+  EXPECT_NE(misconfigured.stderrText().find("tls.ca_file"), std::string::npos)
+      << misconfigured.stderrText();
+  for (auto* s : {&trusting, &system_cas}) EXPECT_EQ(s->terminate(), 0) << s->stderrText();
+  fs::remove_all(dir);
 }
 
 TEST_F(Subscriptions, SurviveARestartWithTheirStatus) {

@@ -111,8 +111,8 @@ TEST(SubscriptionSpec, RefusalsNameTheProblem) {
   has(body({{"expiresAt", "2020-01-01T00:00:00Z"}}), "past");
   has(body({{"isActive", "yes"}}), "isActive");
   has(body({{"notificationTrigger", {"entityExploded"}}}), "notificationTrigger");
-  has(body({{"notification", {{"endpoint", {{"uri", "https://h/x"}}}}}}), "https");
-  has(body({{"notification", {{"endpoint", {{"uri", "ftp://h/x"}}}}}}), "http:// or mqtt://");
+  has(body({{"notification", {{"endpoint", {{"uri", "mqtts://h/x"}}}}}}), "mqtts");
+  has(body({{"notification", {{"endpoint", {{"uri", "ftp://h/x"}}}}}}), "https:// or mqtt://");
   has(body({{"notification", {{"endpoint", {{"uri", "mqtt://h"}}}}}}), "topic");
   has(body({{"notification", {{"endpoint", {{"uri", "mqtt://h/a/#"}}}}}}), "wildcards");
   has(body({{"notification", {{"endpoint", {{"uri", "http://h:0/x"}}}}}}), "port");
@@ -157,6 +157,15 @@ TEST(SubscriptionSpec, EndpointUris) {
   ASSERT_TRUE(parseEndpointUri("http://example.org", e).ok());
   EXPECT_EQ(e.port, 80);
   EXPECT_EQ(e.target, "/");
+  EXPECT_FALSE(e.tls);
+  ASSERT_TRUE(parseEndpointUri("HTTPS://ops.hue.gov.vn/hooks?k=1", e).ok());
+  EXPECT_EQ(e.scheme, Endpoint::Scheme::kHttp);
+  EXPECT_TRUE(e.tls);
+  EXPECT_EQ(e.host, "ops.hue.gov.vn");
+  EXPECT_EQ(e.port, 443);
+  EXPECT_EQ(e.target, "/hooks?k=1");
+  ASSERT_TRUE(parseEndpointUri("https://h:8443/", e).ok());
+  EXPECT_EQ(e.port, 8443);
   ASSERT_TRUE(parseEndpointUri("mqtt://bob:pw@broker:1884/city/alerts", e).ok());
   EXPECT_EQ(e.scheme, Endpoint::Scheme::kMqtt);
   EXPECT_EQ(e.user, "bob");
