@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/clock.h"
+
 namespace ioc::calendar {
 namespace {
 
@@ -46,15 +48,8 @@ bool isValidDate(const Date& d) {
          d.day <= daysInMonth(d.year, d.month);
 }
 
-// Howard Hinnant's days_from_civil: exact for the proleptic Gregorian calendar.
 int64_t toDayNumber(const Date& d) {
-  const int64_t y = static_cast<int64_t>(d.year) - (d.month <= 2 ? 1 : 0);
-  const int64_t era = floorDiv(y, 400);
-  const int64_t yoe = y - era * 400;
-  const int64_t mp = (d.month + 9) % 12;
-  const int64_t doy = (153 * mp + 2) / 5 + d.day - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146'097 + doe - 719'468;
+  return core::daysFromCivil(d.year, static_cast<unsigned>(d.month), static_cast<unsigned>(d.day));
 }
 
 Date fromDayNumber(int64_t day_number) {

@@ -647,6 +647,9 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
     // Several observations may update one entity (successive readings): each yields its points;
     // the first version is what a failed commit restores, the last is what is written.
     std::unordered_map<std::string, size_t> slot;
+    size_t readings = 0;
+    for (const auto& obs : observations) readings += obs.attrs.size();
+    points.reserve(readings);  // at most one point per attribute given
     for (auto& obs : observations) {
       auto it = entities_.find(obs.entity_id);
       EntityPtr before = it == entities_.end() ? nullptr : it->second;

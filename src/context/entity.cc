@@ -292,14 +292,9 @@ core::Result<int64_t> parseDateTime(std::string_view s) {
   }
   if (pos != s.size())
     return makeError(Errc::kInvalidArgument, "trailing characters in " + std::string(s));
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  const int64_t secs = static_cast<int64_t>(timegm(&tm)) - int64_t{offset_min} * 60;
+  const int64_t secs =
+      core::daysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+      h * 3600 + mi * 60 + sec - int64_t{offset_min} * 60;
   return secs * 1000 + millis;
 }
 

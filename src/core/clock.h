@@ -37,4 +37,16 @@ class FakeClock final : public Clock {
 //! RFC 3339 UTC with milliseconds, e.g. 2026-11-22T00:11:35.123Z.
 std::string formatRfc3339(int64_t unix_ms);
 
+//! Days since 1970-01-01 of a proleptic Gregorian date (month 1..12, day 1..31), by Howard
+//! Hinnant's days_from_civil: exact, and pure arithmetic (timegm takes the time-zone lock).
+constexpr int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+static_assert(daysFromCivil(1970, 1, 1) == 0 && daysFromCivil(2000, 3, 1) == 11017);
+
 }  // namespace ioc::core

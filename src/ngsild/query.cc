@@ -10,6 +10,8 @@
 #include <system_error>
 #include <utility>
 
+#include "core/clock.h"
+
 namespace ioc::ngsild {
 namespace {
 
@@ -73,16 +75,6 @@ bool readDigits(std::string_view s, std::size_t& pos, std::size_t n, int& out) {
   return true;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 bool parseDate(std::string_view s, std::size_t& pos, std::int64_t& days) {
   int y = 0, m = 0, d = 0;
   if (!readDigits(s, pos, 4, y) || pos >= s.size() || s[pos++] != '-' ||
@@ -94,7 +86,7 @@ bool parseDate(std::string_view s, std::size_t& pos, std::int64_t& days) {
   if (m < 1 || m > 12 || d < 1 || d > kMonthDays[m - 1]) return false;
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (m == 2 && d == 29 && !leap) return false;
-  days = daysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  days = core::daysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
   return true;
 }
 

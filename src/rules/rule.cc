@@ -316,16 +316,6 @@ core::Status checkTarget(const Rule& r) {
   return core::Status::success();
 }
 
-int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
-  // Howard Hinnant's algorithm: days since 1970-01-01 in the proleptic Gregorian calendar.
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 json timeJson(int64_t ms) {
   return core::formatRfc3339(ms);
 }
@@ -424,8 +414,8 @@ core::Result<int64_t> parseRfc3339(std::string_view s) {
   }
   if (pos != s.size()) return fail();
   const int64_t secs =
-      daysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
-      mi * 60 + std::min(sec, 59) - offset_min * 60;
+      core::daysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+      h * 3600 + mi * 60 + std::min(sec, 59) - offset_min * 60;
   return secs * 1000 + millis;
 }
 
