@@ -26,13 +26,6 @@ int64_t ceilTo(int64_t t, int64_t period) {
   return f == t ? t : f + period;
 }
 
-std::string seriesKey(const std::string& entity, const std::string& attr) {
-  std::string key = entity;
-  key += '\x1f';
-  key += attr;
-  return key;
-}
-
 //! The time of the n-th newest point in [begin, end) (n ≥ 1, at most the range's size).
 int64_t nthNewest(std::vector<TimedValue>::const_iterator begin,
                   std::vector<TimedValue>::const_iterator end, size_t n) {
@@ -111,8 +104,8 @@ Status SeriesStore::loadTail(Db& db) {
 }
 
 Result<int64_t> SeriesStore::seriesId(Db& db, const std::string& entity, const std::string& attr) {
-  std::string key = seriesKey(entity, attr);
-  if (auto it = ids_.find(key); it != ids_.end()) return it->second;
+  auto& of_entity = ids_[entity];
+  if (auto it = of_entity.find(attr); it != of_entity.end()) return it->second;
   auto find = db.prepare("SELECT id FROM series WHERE entity_id=?1 AND attribute=?2");
   if (!find.ok()) return find.error();
   (*find)->bind(1, entity).bind(2, attr);
@@ -126,7 +119,7 @@ Result<int64_t> SeriesStore::seriesId(Db& db, const std::string& entity, const s
     if (auto s = (*ins)->bind(1, entity).bind(2, attr).run(); !s.ok()) return s.error();
     id = db.lastInsertId();
   }
-  ids_.emplace(std::move(key), id);
+  of_entity.emplace(attr, id);
   return id;
 }
 
@@ -156,8 +149,8 @@ Status SeriesStore::removeEntity(Db& db, const std::string& entity_id, StagedSer
       if (auto s = (*st)->bind(1, ref.id).run(); !s.ok()) return s;
     }
     staged.removed.push_back(ref.id);
-    ids_.erase(seriesKey(entity_id, ref.attribute));
   }
+  ids_.erase(entity_id);  // every series of the entity went
   return Status::success();
 }
 
