@@ -182,13 +182,17 @@ class SqliteWriteTx final : public WriteTx {
 
   Result<int64_t> appendAudit(AuditEntry e) override {
     // The batch holds the write lock (BEGIN IMMEDIATE), so the tail read here is the real tail
-    // even when another process (the CLI) appends to the same file.
-    auto tail = queryOne<std::pair<int64_t, std::string>>(
-        db_, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [](Stmt&) {},
-        [](const Stmt& s) { return std::make_pair(s.int64(0), s.text(1)); });
-    if (!tail.ok()) return tail.error();
-    e.seq = *tail ? (*tail)->first + 1 : 1;
-    e.prev_hash = *tail ? (*tail)->second : model::kAuditGenesisHash;
+    // even when another process (the CLI) appends to the same file; later entries of the same
+    // transaction chain on from the one before (no read per entry).
+    if (!audit_tail_) {
+      auto tail = queryOne<std::pair<int64_t, std::string>>(
+          db_, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [](Stmt&) {},
+          [](const Stmt& s) { return std::make_pair(s.int64(0), s.text(1)); });
+      if (!tail.ok()) return tail.error();
+      audit_tail_ = tail->value_or(std::make_pair(int64_t{0}, model::kAuditGenesisHash));
+    }
+    e.seq = audit_tail_->first + 1;
+    e.prev_hash = audit_tail_->second;
     e.hash = model::computeAuditHash(e);
     auto st = db_.prepare(
         "INSERT INTO audit_log(seq, at_ms, actor, role, unit, action, target, client, request_id, "
@@ -208,9 +212,16 @@ class SqliteWriteTx final : public WriteTx {
                  .bind(11, e.prev_hash)
                  .bind(12, e.hash)
                  .run();
-    if (!s.ok()) return s.error();
+    if (!s.ok()) {
+      audit_tail_.reset();
+      return s.error();
+    }
+    audit_tail_ = std::make_pair(e.seq, e.hash);
     return e.seq;
   }
+
+  //! After a job's savepoint is rolled back: what it appended is gone.
+  void forgetAuditTail() { audit_tail_.reset(); }
 
   Status upsertEntity(const model::EntityRecord& r) override {
     return stageEntity(r.id, [r] { return r; });
@@ -328,6 +339,7 @@ class SqliteWriteTx final : public WriteTx {
   SeriesStore& series_;
   StagedSeries& staged_;
   StagedEntities& entities_;
+  std::optional<std::pair<int64_t, std::string>> audit_tail_;  //!< (seq, hash) of the last entry
 };
 
 }  // namespace
@@ -492,6 +504,7 @@ void SqliteStore::commitBatch(std::deque<Pending>& batch) {
       }
       if (!results[i].ok()) {
         (void)writer_db_->run("ROLLBACK TO job");
+        tx.forgetAuditTail();
         job_series.clear();
         job_entities.clear();
       } else {
