@@ -40,47 +40,6 @@ std::optional<ngsild::geo::Geometry> geometryOf(const Entity& e, const std::stri
   return std::move(*g);
 }
 
-//! Time-series points for the numeric Property instances in `attrs` (an entity document or the
-//! attributes a request wrote) under `names` (every attribute when null). Taking them from what
-//! was written, not from the whole entity, records each reading once.
-void collectPoints(const std::string& entity_id, const json& attrs,
-                   const std::vector<std::string>* names, int64_t now_ms,
-                   std::vector<model::Point>& out) {
-  auto add = [&](const std::string& name, const json& inst) {
-    // One lookup per member: this runs for every reading.
-    if (!inst.is_object()) return;
-    auto value = inst.find("value");
-    if (value == inst.end() || !value->is_number()) return;
-    auto type = inst.find("type");
-    if (type == inst.end() || !type->is_string() ||
-        type->get_ref<const std::string&>() != "Property") {
-      return;
-    }
-    int64_t at = now_ms;
-    if (auto it = inst.find("observedAt"); it != inst.end() && it->is_string()) {
-      auto parsed = parseDateTime(it->get_ref<const std::string&>());
-      if (parsed.ok()) at = *parsed;
-    }
-    out.push_back(model::Point{entity_id, name, at, value->get<double>()});
-  };
-  auto each = [&](const std::string& name) {
-    auto it = attrs.find(name);
-    if (it == attrs.end()) return;
-    if (it->is_array()) {
-      for (const auto& inst : *it) add(name, inst);
-    } else {
-      add(name, *it);
-    }
-  };
-  if (names) {
-    for (const auto& n : *names) each(n);
-  } else {
-    for (const auto& [name, _] : attrs.items()) {
-      if (name != "id" && name != "type") each(name);
-    }
-  }
-}
-
 }  // namespace
 
 Broker::Broker(storage::Store& store, const units::UnitCatalog& units, const core::Clock& clock)
@@ -657,7 +616,12 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
       if (!before && obs.only_existing) continue;
       // Appending updates every attribute given: its points are taken before the attributes
       // move into the new version.
-      collectPoints(obs.entity_id, obs.attrs, nullptr, now, points);
+      if (obs.points) {
+        points.insert(points.end(), std::make_move_iterator(obs.points->begin()),
+                      std::make_move_iterator(obs.points->end()));
+      } else {
+        collectPoints(obs.entity_id, obs.attrs, nullptr, now, points);
+      }
       Entity next;
       MergeResult merged;
       if (before) {

@@ -63,6 +63,9 @@ struct Observation {
   //! Derived values (city indices): dropped when the entity is gone, so that a value computed
   //! from readings of a since-deleted entity never brings it back.
   bool only_existing = false;
+  //! The time-series points of `attrs`, when the producer already made them (the MQTT mapper,
+  //! on the thread whose caches still hold the message); otherwise ingest derives them.
+  std::optional<std::vector<model::Point>> points = std::nullopt;
 };
 
 //! One entity's outcome in a batch operation.

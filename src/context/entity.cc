@@ -570,6 +570,44 @@ json renderEntity(const Entity& e, const TermMap& terms, const RenderOptions& op
   return out;
 }
 
+void collectPoints(const std::string& entity_id, const json& attrs,
+                   const std::vector<std::string>* names, int64_t now_ms,
+                   std::vector<model::Point>& out) {
+  auto add = [&](const std::string& name, const json& inst) {
+    // One lookup per member: this runs for every reading.
+    if (!inst.is_object()) return;
+    auto value = inst.find("value");
+    if (value == inst.end() || !value->is_number()) return;
+    auto type = inst.find("type");
+    if (type == inst.end() || !type->is_string() ||
+        type->get_ref<const std::string&>() != "Property") {
+      return;
+    }
+    int64_t at = now_ms;
+    if (auto it = inst.find("observedAt"); it != inst.end() && it->is_string()) {
+      auto parsed = parseDateTime(it->get_ref<const std::string&>());
+      if (parsed.ok()) at = *parsed;
+    }
+    out.push_back(model::Point{entity_id, name, at, value->get<double>()});
+  };
+  auto each = [&](const std::string& name) {
+    auto it = attrs.find(name);
+    if (it == attrs.end()) return;
+    if (it->is_array()) {
+      for (const auto& inst : *it) add(name, inst);
+    } else {
+      add(name, *it);
+    }
+  };
+  if (names) {
+    for (const auto& n : *names) each(n);
+  } else {
+    for (const auto& [name, _] : attrs.items()) {
+      if (name != "id" && name != "type") each(name);
+    }
+  }
+}
+
 model::EntityRecord toRecord(const Entity& e) {
   std::vector<std::string> types = e.types();
   return model::EntityRecord{e.id,

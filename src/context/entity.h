@@ -12,6 +12,7 @@
 
 #include "context/ld_context.h"
 #include "core/result.h"
+#include "model/device.h"
 #include "model/entity_record.h"
 
 namespace ioc::context {
@@ -70,6 +71,14 @@ struct RenderOptions {
   const std::unordered_set<std::string>* attrs = nullptr;  //!< expanded names; null = all
 };
 nlohmann::json renderEntity(const Entity& entity, const TermMap& terms, const RenderOptions& opts);
+
+//! Time-series points for the numeric Property instances in `attrs` (an entity document or the
+//! attributes a request wrote) under `names` (every attribute when null), at their observedAt,
+//! else `now_ms`. Taking them from what was written, not from the whole entity, records each
+//! reading once.
+void collectPoints(const std::string& entity_id, const nlohmann::json& attrs,
+                   const std::vector<std::string>* names, int64_t now_ms,
+                   std::vector<model::Point>& out);
 
 model::EntityRecord toRecord(const Entity& entity);
 core::Result<Entity> fromRecord(const model::EntityRecord& record);

@@ -264,7 +264,15 @@ std::optional<Mapped> mapFlatPayload(const DeviceEntry& device, std::string_view
   auto& attrs = m.observation.attrs.get_ref<json::object_t&>();
   const std::string& now = rfc3339Cached(now_ms);
   const std::string observed_at = observed ? core::formatRfc3339(*observed) : std::string();
+  // The points the broker would derive from these attributes (numeric Property values, at
+  // observedAt else now), made here while the message is still in this core's cache.
+  auto& points = m.observation.points.emplace();
+  points.reserve(slots.size());
   for (auto& slot : slots) {
+    const std::string& name = slot.mapping->name;
+    std::optional<double> number;
+    if (slot.value.is_number() && slot.mapping->type == "Property")
+      number = slot.value.get<double>();
     // Members in key order, each appended at the end: no comparisons of the map's keys.
     json::object_t inst;
     inst.emplace_hint(inst.end(), "createdAt", now);
@@ -275,7 +283,12 @@ std::optional<Mapped> mapFlatPayload(const DeviceEntry& device, std::string_view
       inst.emplace_hint(inst.end(), "unitCode", slot.mapping->unit_code);
     }
     inst.emplace_hint(inst.end(), "value", std::move(slot.value));
-    attrs[slot.mapping->name] = std::move(inst);  // a repeated key: the last one wins
+    auto [at, fresh] = attrs.insert_or_assign(name, std::move(inst));  // the last one wins
+    if (!fresh) std::erase_if(points, [&](const model::Point& p) { return p.attribute == name; });
+    if (number) {
+      points.push_back(
+          model::Point{device.device.entity_id, name, observed.value_or(now_ms), *number});
+    }
   }
   return m;
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -213,9 +214,30 @@ TEST(Payload, FastPathAnswersLikeTheGenericPath) {
       "   ",
       R"("just a string")",
   };
+  size_t points_checked = 0;
   for (const auto& p : payloads) {
     Mapped fast = mapPayload(*d, p, kNow);
     Mapped generic = mapPayloadGeneric(*d, p, kNow);
+    // The points the fast path makes are those the broker derives from the attributes (in
+    // payload order rather than name order).
+    if (fast.observation.points) {
+      std::vector<model::Point> made = *fast.observation.points, derived;
+      context::collectPoints(fast.observation.entity_id, fast.observation.attrs, nullptr, kNow,
+                             derived);
+      auto byName = [](const model::Point& x, const model::Point& y) {
+        return x.attribute < y.attribute;
+      };
+      std::sort(made.begin(), made.end(), byName);
+      ASSERT_EQ(made.size(), derived.size()) << p;
+      points_checked += derived.size();
+      for (size_t i = 0; i < derived.size(); ++i) {
+        const auto& a = made[i];
+        EXPECT_EQ(a.entity_id, derived[i].entity_id) << p;
+        EXPECT_EQ(a.attribute, derived[i].attribute) << p;
+        EXPECT_EQ(a.at_ms, derived[i].at_ms) << p;
+        EXPECT_EQ(a.value, derived[i].value) << p;
+      }
+    }
     EXPECT_EQ(fast.rejected, generic.rejected) << p;
     EXPECT_EQ(fast.partial, generic.partial) << p;
     EXPECT_EQ(fast.observation.entity_id, generic.observation.entity_id) << p;
@@ -226,6 +248,7 @@ TEST(Payload, FastPathAnswersLikeTheGenericPath) {
       EXPECT_EQ(inst["value"].type(), generic.observation.attrs[name]["value"].type()) << p;
     }
   }
+  EXPECT_GE(points_checked, 10u);  // the list above yields 13
 }
 
 }  // namespace
