@@ -159,31 +159,44 @@ void Broker::publish(const std::string& id, EntityPtr next) {
   entities_[id] = std::move(next);
 }
 
-//! The store records of one write's entity versions, serialized once by whichever thread asks
-//! first: the submitting thread after it lets go of the broker's lock, or the store's writer.
+//! The store records of one write's entity versions, each serialized once by whichever thread
+//! asks first: the submitting thread after it lets go of the broker's lock, or the store's writer.
 //! Serializing was a fifth of the writer's time, and the writer is the one serial stage of
-//! ingestion.
+//! ingestion. Versions likely to be replaced before they are committed can be left to the
+//! writer, which serializes only the last version of an entity in one commit.
 class Broker::PreparedRecords {
  public:
-  explicit PreparedRecords(const Versions& versions) : versions_(versions) {}
+  explicit PreparedRecords(const Versions& versions)
+      : versions_(versions),
+        records_(versions.size()),
+        once_(std::make_unique<std::once_flag[]>(versions.size())),
+        left_(versions.size(), false) {}
+  //! Serializes every version not left to the writer.
   void prepare() {
-    std::call_once(once_, [this] {
-      records_.reserve(versions_.size());
-      for (const auto& [id, e] : versions_) {
-        records_.push_back(e ? toRecord(*e) : model::EntityRecord{});
-      }
-    });
+    for (size_t i = 0; i < versions_.size(); ++i) {
+      if (!left_[i]) prepareOne(i);
+    }
   }
+  //! Versions i with left[i] are not for prepare(); call before it, on its thread.
+  void leaveToWriter(std::vector<bool> left) { left_ = std::move(left); }
   //! Version i's record, moved out: the writer asks for each at most once.
   model::EntityRecord take(size_t i) {
-    prepare();
+    prepareOne(i);
     return std::move(records_[i]);
   }
 
  private:
-  std::once_flag once_;
+  void prepareOne(size_t i) {
+    std::call_once(once_[i], [this, i] {
+      const auto& e = versions_[i].second;
+      records_[i] = e ? toRecord(*e) : model::EntityRecord{};
+    });
+  }
+
   Versions versions_;
   std::vector<model::EntityRecord> records_;
+  std::unique_ptr<std::once_flag[]> once_;
+  std::vector<bool> left_;
 };
 
 void Broker::prepareUnlocked(std::unique_lock<std::shared_mutex>& lock,
@@ -596,6 +609,12 @@ std::vector<BatchItem> Broker::batchDelete(const std::vector<std::string>& ids,
   return out;
 }
 
+namespace {
+//! An entity updated again within this time is likely updated again before its commit (store
+//! commits take tens of milliseconds under load).
+constexpr int64_t kHotMs = 50;
+}  // namespace
+
 void Broker::ingest(std::vector<Observation> observations, const Visibility& who,
                     std::function<void(core::Status)> done) {
   std::vector<std::pair<std::string, EntityPtr>> previous, written;
@@ -606,6 +625,7 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
     // Several observations may update one entity (successive readings): each yields its points;
     // the first version is what a failed commit restores, the last is what is written.
     std::unordered_map<std::string, size_t> slot;
+    std::vector<bool> hot;  // by slot: updated less than kHotMs ago
     size_t readings = 0;
     for (const auto& obs : observations) readings += obs.attrs.size();
     points.reserve(readings);  // at most one point per attribute given
@@ -638,6 +658,7 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
       auto ptr = std::make_shared<const Entity>(std::move(next));
       auto [pos, fresh] = slot.emplace(obs.entity_id, written.size());
       if (fresh) {
+        hot.push_back(before && now - before->modified_at_ms < kHotMs);
         previous.emplace_back(obs.entity_id, before);
         written.emplace_back(obs.entity_id, ptr);
       } else {
@@ -655,6 +676,10 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
                             if (!s.ok()) rollback(previous, written);
                             if (done) done(std::move(s));
                           });
+    // A version of an entity that reports faster than commits happen will likely be replaced
+    // before its commit, and the writer serializes only the last one: those are left to the
+    // writer. The others are serialized here, while they are still in this core's cache.
+    records->leaveToWriter(std::move(hot));
     prepareUnlocked(lock, records);
   }
 }
