@@ -323,18 +323,35 @@ const AlertService::EntityMeta* AlertService::metaOf(const std::string& entity_i
 
 void AlertService::processPoints(const std::vector<model::Point>& points,
                                  std::vector<AlertChange>& out) {
-  for (const auto& p : points) {
-    const EntityMeta* meta = metaOf(p.entity_id);
-    if (!meta) continue;
-    const std::string& attr = shortAttribute(p.attribute);
-    applySignals(
-        engine_.onReading({p.entity_id, meta->type, attr, p.value, p.at_ms, meta->location}),
-        meta->unit_code, out);
-    if (!indices_ || !CityIndices::readsPoints(meta->type)) continue;
-    EntityReadings r{p.entity_id, meta->type, {{attr, p.value}}, {}, p.at_ms};
-    if (auto write_back = indices_->update(r)) {
-      writeBack(p.entity_id, meta->type_iri, std::move(*write_back));
+  // A reading's points arrive together: its entity is looked up once, and the indices see the
+  // reading whole (one AQI from its PM2.5, PM10 and NO2, not one after each).
+  for (size_t begin = 0, end = 0; begin < points.size(); begin = end) {
+    const model::Point& first = points[begin];
+    end = begin + 1;
+    while (end < points.size() && points[end].at_ms == first.at_ms &&
+           points[end].entity_id == first.entity_id) {
+      ++end;
     }
+    if (const EntityMeta* meta = metaOf(first.entity_id)) {
+      processReading(points.data() + begin, points.data() + end, *meta, out);
+    }
+  }
+}
+
+void AlertService::processReading(const model::Point* begin, const model::Point* end,
+                                  const EntityMeta& meta, std::vector<AlertChange>& out) {
+  const bool indexed = indices_ && CityIndices::readsPoints(meta.type);
+  EntityReadings r{begin->entity_id, meta.type, {}, {}, begin->at_ms};
+  for (const model::Point* p = begin; p != end; ++p) {
+    const std::string& attr = shortAttribute(p->attribute);
+    applySignals(
+        engine_.onReading({p->entity_id, meta.type, attr, p->value, p->at_ms, meta.location}),
+        meta.unit_code, out);
+    if (indexed) r.changed[attr] = p->value;
+  }
+  if (!indexed) return;
+  if (auto write_back = indices_->update(r)) {
+    writeBack(r.id, meta.type_iri, std::move(*write_back));
   }
 }
 

@@ -138,6 +138,9 @@ class AlertService {
   void process(const Input& input, std::vector<rules::AlertChange>& changes);
   void processChange(const context::EntityChange& change);
   void processPoints(const std::vector<model::Point>& points, std::vector<rules::AlertChange>& out);
+  //! The points of one entity at one time: rules, then city indices.
+  void processReading(const model::Point* begin, const model::Point* end, const EntityMeta& meta,
+                      std::vector<rules::AlertChange>& out);
   const EntityMeta* metaOf(const std::string& entity_id);
   //! shortName, remembered: every reading needs it, and cities have few attribute names.
   const std::string& shortAttribute(const std::string& iri);
