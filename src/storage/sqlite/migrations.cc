@@ -139,6 +139,9 @@ CREATE TABLE series_compacted(
   series_id INTEGER PRIMARY KEY,
   upto_rowid INTEGER NOT NULL);
 )sql"},
+    {8, "time-series log: one row per write, its points packed", R"sql(
+ALTER TABLE points_log ADD COLUMN packed BLOB;
+)sql"},
 };
 
 core::Status ensureMigrationTable(Db& db) {

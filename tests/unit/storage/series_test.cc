@@ -173,7 +173,8 @@ TEST_F(SeriesStoreTest, AnswersAreTheSameBeforeAndAfterCompactionAndReopen) {
                                      points.begin() + std::min(points.size(), i + 100)));
   }
   append(other);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM points_log"), 1800);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM points_log"), 16) << "one log row per write";
+  EXPECT_EQ(count("SELECT SUM(length(packed)) FROM points_log"), 1800 * 24);
   EXPECT_EQ(count("SELECT COUNT(*) FROM chunks"), 0);
   PointQuery all{"urn:a", "pm25"};
   const auto expected = sortedPairs(points);
@@ -356,6 +357,47 @@ TEST_F(SeriesStoreTest, DeletingAnEntityDropsItsHistoryEverywhere) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM rollups r JOIN series s ON s.id = r.series_id "
                   "WHERE s.entity_id='urn:c' AND r.period_ms=86400000"),
             1);
+}
+
+// One log row holds the points of several series; deleting one of them leaves the row, and its
+// id, the highest, is given to the next new series: neither may bring the old points back.
+TEST_F(SeriesStoreTest, ADeletedSeriesInASharedLogRowStaysDeletedAfterReplay) {
+  append(
+      {{"urn:keep", "v", kT0, 1.0}, {"urn:gone", "v", kT0, 2.0}, {"urn:gone", "v", kT0 + 1, 3.0}});
+  ASSERT_TRUE(store_->writeSync([](WriteTx& tx) { return tx.deleteSeries("urn:gone"); }).ok());
+  append({{"urn:new", "v", kT0 + 2, 4.0}});
+  EXPECT_EQ(count("SELECT id FROM series WHERE entity_id='urn:new'"),
+            count("SELECT series_id FROM series_compacted"))
+      << "the new series took the deleted one's id";
+  reopen();  // the log is replayed into the tail, nothing compacted
+  EXPECT_EQ(pairs(query(PointQuery{"urn:keep", ""})),
+            (std::vector<std::pair<int64_t, double>>{{kT0, 1.0}}));
+  EXPECT_TRUE(query(PointQuery{"urn:gone", ""}).empty());
+  EXPECT_EQ(pairs(query(PointQuery{"urn:new", ""})),
+            (std::vector<std::pair<int64_t, double>>{{kT0 + 2, 4.0}}));
+  reopen(1);  // compacted: the same answers from chunks
+  store_->flush();
+  EXPECT_EQ(count("SELECT COUNT(*) FROM points_log"), 0);
+  EXPECT_EQ(count("SELECT SUM(count) FROM chunks"), 2);
+  EXPECT_EQ(query(PointQuery{"urn:new", ""}).size(), 1u);
+}
+
+// Logs written before points were packed (one point per row) are still read.
+TEST_F(SeriesStoreTest, OnePointRowsOfOlderLogsAreReplayed) {
+  append({{"urn:old", "v", kT0, 1.0}});
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ + "/ioc.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO points_log(series_id, at_ms, value) "
+                         "SELECT id, 1767225600000, 7.5 FROM series WHERE entity_id='urn:old'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  open();
+  EXPECT_EQ(pairs(query(PointQuery{"urn:old", "v"})),
+            (std::vector<std::pair<int64_t, double>>{{1767225600000, 7.5}, {kT0, 1.0}}));
 }
 
 TEST_F(SeriesStoreTest, AFailedJobLeavesNoPointsBehind) {
