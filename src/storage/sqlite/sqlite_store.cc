@@ -363,6 +363,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteOptions options) {
   auto db = Db::open(options.path, options.busy_timeout_ms);
   if (!db.ok()) return db.error();
   if (auto s = migrate(**db); !s.ok()) return s.error();
+  // Checkpoint every 32 MB of WAL instead of SQLite's 4 MB: a checkpoint copies each page once,
+  // and under telemetry the same entity pages are rewritten by every commit (a third of the
+  // checkpoint work left at this size; the WAL file stays below ~40 MB).
+  if (auto s = (*db)->exec("PRAGMA wal_autocheckpoint=8192"); !s.ok()) return s.error();
   auto series = std::make_unique<SeriesStore>(options.series);
   if (auto s = series->loadTail(**db); !s.ok()) return s.error();
   return std::unique_ptr<SqliteStore>(
