@@ -105,9 +105,17 @@ class Buckets {
 }  // namespace
 
 void StagedSeries::takeFrom(StagedSeries& other) {
+  // A later job's deletions cancel what earlier jobs of the batch appended to those series
+  // (committed() applies deletions first, then the appends that remain; a deleted series' id
+  // may be given to a new series in the same batch).
+  for (int64_t id : other.removed) dropAppends(id);
   appends.insert(appends.end(), other.appends.begin(), other.appends.end());
   removed.insert(removed.end(), other.removed.begin(), other.removed.end());
   other.clear();
+}
+
+void StagedSeries::dropAppends(int64_t series_id) {
+  std::erase_if(appends, [series_id](const Append& a) { return a.series_id == series_id; });
 }
 
 SeriesStore::SeriesStore(SeriesOptions options)
@@ -207,6 +215,7 @@ Status SeriesStore::removeEntity(Db& db, const std::string& entity_id, StagedSer
       if (!st.ok()) return st.error();
       if (auto s = (*st)->bind(1, ref.id).run(); !s.ok()) return s;
     }
+    staged.dropAppends(ref.id);  // appended earlier in this job
     staged.removed.push_back(ref.id);
   }
   ids_.erase(entity_id);  // every series of the entity went
@@ -216,12 +225,7 @@ Status SeriesStore::removeEntity(Db& db, const std::string& entity_id, StagedSer
 void SeriesStore::committed(const StagedSeries& staged) {
   if (staged.appends.empty() && staged.removed.empty()) return;
   std::unique_lock lock(mu_);
-  for (const auto& a : staged.appends) {
-    tail_[a.series_id].push_back(a.point);
-    auto [span, fresh] = spans_.try_emplace(a.series_id, LogSpan{a.rowid, a.rowid});
-    span->second.last = a.rowid;
-  }
-  tail_points_ += staged.appends.size();
+  // Deletions first: the appends left in `staged` all came after them (see takeFrom).
   for (int64_t id : staged.removed) {
     spans_.erase(id);
     auto it = tail_.find(id);
@@ -229,6 +233,12 @@ void SeriesStore::committed(const StagedSeries& staged) {
     tail_points_ -= it->second.size();
     tail_.erase(it);
   }
+  for (const auto& a : staged.appends) {
+    tail_[a.series_id].push_back(a.point);
+    auto [span, fresh] = spans_.try_emplace(a.series_id, LogSpan{a.rowid, a.rowid});
+    span->second.last = a.rowid;
+  }
+  tail_points_ += staged.appends.size();
 }
 
 void SeriesStore::rolledBack() {

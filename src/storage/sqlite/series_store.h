@@ -50,6 +50,8 @@ struct StagedSeries {
     removed.clear();
   }
   void takeFrom(StagedSeries& other);
+  //! Forgets the appends to a series deleted after them.
+  void dropAppends(int64_t series_id);
 };
 
 class SeriesStore {

@@ -382,6 +382,23 @@ TEST_F(SeriesStoreTest, ADeletedSeriesInASharedLogRowStaysDeletedAfterReplay) {
   EXPECT_EQ(query(PointQuery{"urn:new", ""}).size(), 1u);
 }
 
+// Deleted and written again within one commit (the series id is given again): the new points
+// are served at once and after a restart, the old ones neither.
+TEST_F(SeriesStoreTest, ASeriesDeletedAndWrittenAgainInOneCommitKeepsOnlyTheNewPoints) {
+  append({{"urn:other", "v", kT0, 9.0}});
+  auto s = store_->writeSync([](WriteTx& tx) {
+    if (auto a = tx.appendPoints({{"urn:x", "v", kT0, 1.0}}); !a.ok()) return a;
+    if (auto d = tx.deleteSeries("urn:x"); !d.ok()) return d;
+    return tx.appendPoints({{"urn:x", "v", kT0 + 5, 2.0}});
+  });
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const std::vector<std::pair<int64_t, double>> want{{kT0 + 5, 2.0}};
+  EXPECT_EQ(pairs(query(PointQuery{"urn:x", ""})), want);
+  reopen();
+  EXPECT_EQ(pairs(query(PointQuery{"urn:x", ""})), want);
+  EXPECT_EQ(query(PointQuery{"urn:other", ""}).size(), 1u);
+}
+
 // Logs written before points were packed (one point per row) are still read.
 TEST_F(SeriesStoreTest, OnePointRowsOfOlderLogsAreReplayed) {
   append({{"urn:old", "v", kT0, 1.0}});
