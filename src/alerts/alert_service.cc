@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "context/entity.h"
@@ -341,15 +342,16 @@ void AlertService::processPoints(const std::vector<model::Point>& points,
 void AlertService::processReading(const model::Point* begin, const model::Point* end,
                                   const EntityMeta& meta, std::vector<AlertChange>& out) {
   const bool indexed = indices_ && CityIndices::readsPoints(meta.type);
-  EntityReadings r{begin->entity_id, meta.type, {}, {}, begin->at_ms};
+  std::map<std::string, double> changed;
   for (const model::Point* p = begin; p != end; ++p) {
     const std::string& attr = shortAttribute(p->attribute);
     applySignals(
         engine_.onReading({p->entity_id, meta.type, attr, p->value, p->at_ms, meta.location}),
         meta.unit_code, out);
-    if (indexed) r.changed[attr] = p->value;
+    if (indexed) changed[attr] = p->value;
   }
   if (!indexed) return;
+  EntityReadings r{begin->entity_id, meta.type, std::move(changed), {}, begin->at_ms};
   if (auto write_back = indices_->update(r)) {
     writeBack(r.id, meta.type_iri, std::move(*write_back));
   }

@@ -40,8 +40,8 @@ int64_t nthNewest(std::vector<TimedValue>::const_iterator begin,
 }
 
 // The log's packed rows hold the points of one write as (series id, time, value) triples, each
-// 8 bytes little-endian: one row per write instead of one per point (a fifth of the writer's
-// time went to point rows). Rows written before had one point each in their own columns.
+// 8 bytes little-endian: one row per write instead of one per point (point rows took ~30 % of
+// the writer's time under telemetry). Rows written before had one point each in their own columns.
 static_assert(std::endian::native == std::endian::little, "packed log rows are little-endian");
 constexpr size_t kPackedPoint = 3 * sizeof(int64_t);
 
@@ -203,8 +203,9 @@ Status SeriesStore::removeEntity(Db& db, const std::string& entity_id, StagedSer
   if (!ids.ok()) return ids.error();
   static constexpr const char* kDeletes[] = {
       "DELETE FROM chunks WHERE series_id=?1", "DELETE FROM rollups WHERE series_id=?1",
-      "DELETE FROM points_log WHERE series_id=?1",  // rows of one point (older format)
-      // Packed rows keep its points: they count as compacted, in case the id is used again.
+      // Log rows keep its points (one-point rows of older logs too, without a scan of the log
+      // for them): they count as compacted, so a replay skips them even if the id is given
+      // again.
       "INSERT INTO series_compacted(series_id, upto_rowid) "
       "VALUES(?1, (SELECT COALESCE(MAX(rowid), 0) FROM points_log)) "
       "ON CONFLICT(series_id) DO UPDATE SET upto_rowid=excluded.upto_rowid",

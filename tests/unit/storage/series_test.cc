@@ -415,6 +415,14 @@ TEST_F(SeriesStoreTest, OnePointRowsOfOlderLogsAreReplayed) {
   open();
   EXPECT_EQ(pairs(query(PointQuery{"urn:old", "v"})),
             (std::vector<std::pair<int64_t, double>>{{1767225600000, 7.5}, {kT0, 1.0}}));
+  // Deleted, the old-format row stays in the log but is not replayed (nor given to a new series).
+  ASSERT_TRUE(store_->writeSync([](WriteTx& tx) { return tx.deleteSeries("urn:old"); }).ok());
+  append({{"urn:later", "v", kT0 + 9, 3.0}});
+  EXPECT_EQ(count("SELECT COUNT(*) FROM points_log WHERE packed IS NULL"), 1);
+  reopen();
+  EXPECT_TRUE(query(PointQuery{"urn:old", ""}).empty());
+  EXPECT_EQ(pairs(query(PointQuery{"urn:later", ""})),
+            (std::vector<std::pair<int64_t, double>>{{kT0 + 9, 3.0}}));
 }
 
 TEST_F(SeriesStoreTest, AFailedJobLeavesNoPointsBehind) {
