@@ -34,7 +34,8 @@ namespace fs = std::filesystem;
 
 core::Result<std::unique_ptr<storage::sqlite::SqliteStore>> openStore(const std::string& data_dir,
                                                                       int busy_timeout_ms,
-                                                                      int compact_interval_ms) {
+                                                                      int compact_interval_ms,
+                                                                      int background_commit_ms) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec) {
@@ -60,6 +61,7 @@ core::Result<std::unique_ptr<storage::sqlite::SqliteStore>> openStore(const std:
   options.path = (fs::path(data_dir) / "cityioc.db").string();
   options.busy_timeout_ms = busy_timeout_ms;
   options.series.compact_interval = std::chrono::milliseconds(compact_interval_ms);
+  options.background_commit_interval = std::chrono::milliseconds(background_commit_ms);
   options.on_commit = [&commit_seconds, &batch_size](size_t n, double secs) {
     commit_seconds.observe(secs);
     batch_size.observe(static_cast<double>(n));
@@ -276,7 +278,9 @@ core::Status startMqtt(Application::Parts& p, const core::ServeConfig& c,
       std::move(*options), *p.devices,
       [broker](std::vector<context::Observation> observations, const context::Visibility& who,
                std::function<void(core::Status)> done) {
-        broker->ingest(std::move(observations), who, std::move(done));
+        // Nobody waits: libmosquitto acknowledged these before handing them over.
+        broker->ingest(std::move(observations), who, std::move(done),
+                       storage::Store::Urgency::kBackground);
       },
       clock);
   return p.mqtt->start();
@@ -430,7 +434,8 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   auto lock = DataDirLock::acquire(config.data_dir);
   if (!lock.ok()) return lock.error();
   p->data_lock = std::move(*lock);
-  auto store = openStore(config.data_dir, config.busy_timeout_ms, config.compact_interval_ms);
+  auto store = openStore(config.data_dir, config.busy_timeout_ms, config.compact_interval_ms,
+                         config.mqtt_commit_interval_ms);
   if (!store.ok()) return store.error();
   p->store = std::move(*store);
   auto units = loadUnits(config.units_file);

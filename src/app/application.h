@@ -36,7 +36,8 @@ void blockShutdownSignals();
 
 namespace ioc::app {
 core::Result<std::unique_ptr<storage::sqlite::SqliteStore>> openStore(
-    const std::string& data_dir, int busy_timeout_ms, int compact_interval_ms = 10000);
+    const std::string& data_dir, int busy_timeout_ms, int compact_interval_ms = 10000,
+    int background_commit_ms = 0);
 core::Result<units::UnitCatalog> loadUnits(const std::string& configured_path);
 
 }  // namespace ioc::app

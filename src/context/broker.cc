@@ -239,7 +239,8 @@ std::shared_ptr<std::vector<EntityChange>> changesOf(const Versions& from, const
 std::shared_ptr<Broker::PreparedRecords> Broker::submit(const Versions& previous, Versions changes,
                                                         std::optional<model::AuditEntry> audit,
                                                         std::vector<model::Point> points_in,
-                                                        std::function<void(core::Status)> done) {
+                                                        std::function<void(core::Status)> done,
+                                                        storage::Store::Urgency urgency) {
   auto points = std::make_shared<const std::vector<model::Point>>(std::move(points_in));
   const auto& published = listeners_[static_cast<int>(Moment::kPublished)];
   if (!published.empty()) {
@@ -285,7 +286,7 @@ std::shared_ptr<Broker::PreparedRecords> Broker::submit(const Versions& previous
         auto seq = tx.appendAudit(*audit);
         return seq.ok() ? core::Status::success() : core::Status(seq.error());
       },
-      std::move(done));
+      std::move(done), urgency);
   return records;
 }
 
@@ -616,7 +617,7 @@ constexpr int64_t kHotMs = 50;
 }  // namespace
 
 void Broker::ingest(std::vector<Observation> observations, const Visibility& who,
-                    std::function<void(core::Status)> done) {
+                    std::function<void(core::Status)> done, storage::Store::Urgency urgency) {
   std::vector<std::pair<std::string, EntityPtr>> previous, written;
   std::vector<model::Point> points;
   const int64_t now = clock_.nowUnixMs();
@@ -671,11 +672,13 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
       if (done) done(core::Status::success());
       return;
     }
-    auto records = submit(previous, written, std::nullopt, std::move(points),
-                          [this, previous, written, done = std::move(done)](core::Status s) {
-                            if (!s.ok()) rollback(previous, written);
-                            if (done) done(std::move(s));
-                          });
+    auto records = submit(
+        previous, written, std::nullopt, std::move(points),
+        [this, previous, written, done = std::move(done)](core::Status s) {
+          if (!s.ok()) rollback(previous, written);
+          if (done) done(std::move(s));
+        },
+        urgency);
     // A version of an entity that reports faster than commits happen will likely be replaced
     // before its commit, and the writer serializes only the last one: those are left to the
     // writer. The others are serialized here, while they are still in this core's cache.

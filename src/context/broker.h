@@ -158,9 +158,11 @@ class Broker {
   //! Telemetry path (MQTT, NDJSON): creates missing entities, merges readings, records their
   //! time-series points, all in one durable write; `done` runs after the commit (on the store's
   //! writer thread: hand the result on, do not block). Never blocks the caller. Readings are not
-  //! audited one by one: the device's provisioning is.
+  //! audited one by one: the device's provisioning is. kBackground when nobody waits for `done`
+  //! to answer a client (MQTT): the commit may then wait to share its rows with later readings.
   void ingest(std::vector<Observation> observations, const Visibility& who,
-              std::function<void(core::Status)> done);
+              std::function<void(core::Status)> done,
+              storage::Store::Urgency urgency = storage::Store::Urgency::kAwaited);
 
   EntityPtr get(const std::string& id, const Visibility& who) const;
   QueryPage query(const EntityQuery& q, const Visibility& who) const;
@@ -192,10 +194,10 @@ class Broker {
   class PreparedRecords;
   //! Queues the write; returns its entity records, which the caller serializes (prepare()) once
   //! it has let go of the lock — else the store's writer thread does it.
-  std::shared_ptr<PreparedRecords> submit(const Versions& previous, Versions changes,
-                                          std::optional<model::AuditEntry> audit,
-                                          std::vector<model::Point> points,
-                                          std::function<void(core::Status)> done);
+  std::shared_ptr<PreparedRecords> submit(
+      const Versions& previous, Versions changes, std::optional<model::AuditEntry> audit,
+      std::vector<model::Point> points, std::function<void(core::Status)> done,
+      storage::Store::Urgency urgency = storage::Store::Urgency::kAwaited);
   //! Unlocks `lock`, then serializes `records` on this thread.
   static void prepareUnlocked(std::unique_lock<std::shared_mutex>& lock,
                               const std::shared_ptr<PreparedRecords>& records);

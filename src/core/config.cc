@@ -164,6 +164,14 @@ constexpr Setting kSettings[] = {
           "`{client_id}-1`, `-2`, …. 1 = one plain subscription. More only helps with spare "
           "cores (docs/BENCHMARKS.md).",
    .min = 1, .max = 16, .apply = assign<&ServeConfig::mqtt_subscribers>},
+  {.name = "mqtt.commit_interval_ms", .kind = Kind::kInt, .def = "100",
+   .doc = "Longest MQTT readings wait for their group commit when no API write brings it "
+          "forward. Nobody waits for them (the client library acknowledges a QoS 1 message before "
+          "cityioc sees it), and each commit rewrites the row of every entity it touches, so a "
+          "device reporting faster than this costs one row write per interval instead of one "
+          "per reading. Also the most readings a crash (not a clean stop) can lose. 0 = commit "
+          "at once.",
+   .min = 0, .max = 5000, .apply = assign<&ServeConfig::mqtt_commit_interval_ms>},
   {.name = "context.allow_remote_fetch", .kind = Kind::kBool, .def = "true",
    .doc = "Download user @contexts named in requests that are neither built in, preloaded nor "
           "hosted (once; then cached in the store). `false` = such requests get 503 "

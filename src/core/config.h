@@ -41,6 +41,7 @@ struct ServeConfig {
   int mqtt_qos = 1;
   std::string mqtt_topic_prefix;  // "" = IoT Agent JSON topics /{apikey}/{device_id}/attrs
   int mqtt_subscribers = 1;       // > 1: that many clients sharing the subscription ($share)
+  int mqtt_commit_interval_ms = 100;
   int subscriptions_max_count = 0;
   int subscriptions_max_uri_bytes = 0;
   int subscriptions_queue_size = 0;

@@ -12,7 +12,8 @@
 // back-off and would hold up shutdown.
 // Delivery: QoS 1 with a persistent session (clean_session = false), so the broker keeps
 // messages published while cityioc is down. libmosquitto acknowledges a message when the callback
-// returns, before the group commit: a crash can lose the readings of the last few milliseconds.
+// returns, before the group commit: a crash can lose the readings of the last
+// mqtt.commit_interval_ms (the store lets them wait that long for company) plus one commit.
 // Lifecycle: start() → … → stop() (disconnect, end the network thread, send the pending batches
 // and wait for their commits) — before the store is flushed and closed.
 #include <atomic>

@@ -119,9 +119,21 @@ class Store {
   //! must only hand the result on (post to an executor, fulfil a promise).
   using WriteDone = std::function<void(Status)>;
 
+  //! How soon a write must be committed.
+  enum class Urgency {
+    kAwaited,  //!< someone waits for it (a response): committed as soon as the writer is free
+    //! Nobody waits (MQTT readings, which libmosquitto acknowledges before we see them): may wait
+    //! for company up to the store's background commit interval, so that several readings of an
+    //! entity share one write of its row.
+    kBackground,
+  };
+
   virtual ~Store() = default;
 
-  virtual void submitWrite(WriteJob job, WriteDone done) = 0;
+  virtual void submitWrite(WriteJob job, WriteDone done, Urgency urgency) = 0;
+  void submitWrite(WriteJob job, WriteDone done) {
+    submitWrite(std::move(job), std::move(done), Urgency::kAwaited);
+  }
   //! Blocks until the job is durable. For the CLI and tests, not for I/O threads.
   Status writeSync(WriteJob job);
   //! Waits until every write submitted so far is committed.

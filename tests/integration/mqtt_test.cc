@@ -374,6 +374,52 @@ TEST(MqttDemo, DemoCityDevicesPublishOverMqtt) {
   EXPECT_EQ(server.terminate(), 0) << server.stderrText();
 }
 
+// mqtt.commit_interval_ms: readings (acknowledged by libmosquitto before cityioc sees them) wait
+// for the next group commit; an API write brings it forward, a clean stop commits them.
+TEST(MqttCommitInterval, ReadingsWaitForAnApiWriteOrACleanStop) {
+  if (!fs::exists(kMosquitto) || !fs::exists(kMosquittoPub)) {
+    GTEST_SKIP() << "mosquitto or mosquitto_pub is not installed (scripts/deps)";
+  }
+  TempDir dir;
+  MosquittoBroker broker(dir.path());
+  ASSERT_TRUE(broker.start());
+  ServerProcess server(
+      {}, Env{{"CITYIOC_MQTT_URL", broker.url()}, {"CITYIOC_MQTT_COMMIT_INTERVAL_MS", "5000"}});
+  const std::string key = addKey(server.dataDir(), "gw", "integration", "46");
+  ASSERT_TRUE(server.start());
+  auto committed = [&] {
+    return sample(get(server.port(), "/metrics").body, "mqtt_messages_committed_total");
+  };
+  ASSERT_TRUE(eventually(
+      [&] { return sample(get(server.port(), "/metrics").body, "mqtt_connected") == 1; }, 20s));
+  ASSERT_EQ(postJson(server.port(), "/api/v1/devices", deviceSpec(), key).status, 201u);
+  auto temperature = [&] {
+    auto r = get(server.port(), "/ngsi-ld/v1/entities/" + std::string(kEntity), key);
+    return r.status == 200 ? r.json()["temperature"].value("value", json()) : json();
+  };
+
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(publish(broker.port(), "/KEY/dev1/attrs", R"({"t": 24.5})", dir.path()));
+  ASSERT_TRUE(eventually([&] { return temperature() == json(24.5); }, 10s));
+  const double before = committed();
+  if (std::chrono::steady_clock::now() - sent < 4s) {  // well inside the interval
+    EXPECT_EQ(before, 0) << "committed before the interval with nothing to bring it forward";
+  }
+  // An API write commits at once, and the waiting reading with it.
+  auto created = postJson(server.port(), "/ngsi-ld/v1/entities",
+                          {{"id", "urn:ngsi-ld:Thing:bring-forward"}, {"type", "Thing"}}, key);
+  ASSERT_EQ(created.status, 201u) << created.describe();
+  EXPECT_EQ(committed(), 1);
+
+  // A clean stop commits what waits; the restarted server has it.
+  ASSERT_TRUE(publish(broker.port(), "/KEY/dev1/attrs", R"({"t": 25.5})", dir.path()));
+  ASSERT_TRUE(eventually([&] { return temperature() == json(25.5); }, 10s));
+  ASSERT_EQ(server.terminate(), 0) << server.stderrText();
+  ASSERT_TRUE(server.restart());
+  EXPECT_EQ(temperature(), json(25.5)) << server.stderrText();
+  EXPECT_EQ(server.terminate(), 0) << server.stderrText();
+}
+
 TEST(MqttOff, WithoutAUrlThereIsNoClientButDevicesCanBeProvisioned) {
   ServerProcess server;
   const std::string key = addKey(server.dataDir(), "gw", "integration", "46");

@@ -19,6 +19,9 @@ struct SqliteOptions {
   std::string path;  //!< database file
   int busy_timeout_ms = 5000;
   size_t max_batch = 512;  //!< jobs per group commit
+  //! Longest a kBackground write waits for the next group commit (when no awaited write or full
+  //! batch brings it forward); also the most of them a crash can lose. 0 = commit at once.
+  std::chrono::milliseconds background_commit_interval{0};
   //! Observes each commit: batch size and seconds spent (for metrics). Runs on the writer thread.
   std::function<void(size_t, double)> on_commit;
   //! Observes each time-series compaction: tail points compacted and seconds spent (the writer
@@ -33,7 +36,8 @@ class SqliteStore final : public Store {
   static Result<std::unique_ptr<SqliteStore>> open(SqliteOptions options);
   ~SqliteStore() override;
 
-  void submitWrite(WriteJob job, WriteDone done) override;
+  using Store::submitWrite;
+  void submitWrite(WriteJob job, WriteDone done, Urgency urgency) override;
   void flush() override;
 
   Result<std::optional<model::User>> findUserByName(const std::string& username) override;
@@ -58,6 +62,8 @@ class SqliteStore final : public Store {
   struct Pending {
     WriteJob job;
     WriteDone done;
+    Urgency urgency = Urgency::kAwaited;
+    std::chrono::steady_clock::time_point queued_at;
   };
   class ReadLease;
 
@@ -65,6 +71,9 @@ class SqliteStore final : public Store {
               std::unique_ptr<SeriesStore> series);
   void compactSeries();
   void writerLoop();
+  //! With only background jobs queued, waits (lock held) until the oldest is due, an awaited job
+  //! arrives, the batch is full or the store stops.
+  void lingerForCompany(std::unique_lock<std::mutex>& lock);
   void commitBatch(std::deque<Pending>& batch);
   void dispose(std::deque<Pending> batch);
   void disposerLoop();
@@ -76,6 +85,7 @@ class SqliteStore final : public Store {
   mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
+  size_t awaited_queued_ = 0;  //!< kAwaited jobs in queue_
   bool stopping_ = false;
   std::thread writer_;
   // Finished jobs are destroyed on their own thread: releasing what they hold (replaced entity

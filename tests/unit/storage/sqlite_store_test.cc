@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <memory>
@@ -922,6 +923,117 @@ TEST_F(SqliteStoreTest, WriteQueueDepthCountsPendingJobs) {
   EXPECT_EQ(store_->writeQueueDepth(), 0u);
 }
 
+// --- background writes wait for company -------------------------------------------------------
+
+//! Counts finished jobs and their results; waits for a number of them.
+class Completions {
+ public:
+  Store::WriteDone callback() {
+    return [this](Status s) {
+      std::lock_guard lock(mu_);
+      ++done_;
+      if (s.ok()) ++ok_;
+      cv_.notify_all();
+    };
+  }
+  bool waitFor(int n, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return done_ >= n; });
+  }
+  int done() {
+    std::lock_guard lock(mu_);
+    return done_;
+  }
+  int ok() {
+    std::lock_guard lock(mu_);
+    return ok_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int done_ = 0;
+  int ok_ = 0;
+};
+
+Store::WriteJob insertJob(const std::string& name) {
+  return [name](WriteTx& tx) -> Status {
+    auto r = tx.insertUser(makeUser(name));
+    return r.ok() ? Status::success() : Status(r.error());
+  };
+}
+
+TEST_F(SqliteStoreTest, BackgroundWritesWaitForTheIntervalOrAnAwaitedWrite) {
+  std::mutex mu;
+  std::vector<size_t> batches;  // jobs per commit
+  SqliteOptions options;
+  options.background_commit_interval = std::chrono::hours(1);  // only something else commits
+  options.on_commit = [&](size_t n, double) {
+    std::lock_guard lock(mu);
+    batches.push_back(n);
+  };
+  reopen(std::move(options));
+  ASSERT_NE(store_, nullptr);
+  Completions done;
+  for (int i = 0; i < 3; ++i) {
+    store_->submitWrite(insertJob("bg-" + std::to_string(i)), done.callback(),
+                        Store::Urgency::kBackground);
+  }
+  // The writer is free, yet nothing is committed: the jobs wait for company.
+  EXPECT_FALSE(done.waitFor(1, std::chrono::seconds(1)));
+  EXPECT_EQ(store_->writeQueueDepth(), 3u);
+  // An awaited write takes them along in its commit.
+  insertUser(makeUser("awaited"));
+  ASSERT_TRUE(done.waitFor(3));
+  EXPECT_EQ(done.ok(), 3);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(batches, std::vector<size_t>{4});
+  }
+  EXPECT_EQ(allUsers().size(), 4u);
+}
+
+TEST_F(SqliteStoreTest, BackgroundWritesAreCommittedWhenDueOrTheBatchIsFull) {
+  SqliteOptions options;
+  options.background_commit_interval = std::chrono::milliseconds(50);
+  reopen(std::move(options));
+  ASSERT_NE(store_, nullptr);
+  Completions due;
+  store_->submitWrite(insertJob("alone"), due.callback(), Store::Urgency::kBackground);
+  EXPECT_TRUE(due.waitFor(1));  // nothing else comes: committed once due
+  EXPECT_EQ(due.ok(), 1);
+
+  options = {};
+  options.background_commit_interval = std::chrono::hours(1);
+  options.max_batch = 4;
+  reopen(std::move(options));
+  ASSERT_NE(store_, nullptr);
+  Completions full;
+  for (int i = 0; i < 4; ++i) {
+    store_->submitWrite(insertJob("full-" + std::to_string(i)), full.callback(),
+                        Store::Urgency::kBackground);
+  }
+  EXPECT_TRUE(full.waitFor(4));  // a full batch does not wait
+  EXPECT_EQ(full.ok(), 4);
+  EXPECT_EQ(allUsers().size(), 5u);
+}
+
+TEST_F(SqliteStoreTest, ACleanStopCommitsWaitingBackgroundWrites) {
+  SqliteOptions options;
+  options.background_commit_interval = std::chrono::hours(1);
+  reopen(std::move(options));
+  ASSERT_NE(store_, nullptr);
+  Completions done;
+  store_->submitWrite(insertJob("pending"), done.callback(), Store::Urgency::kBackground);
+  store_.reset();  // would hang for an hour if the stop waited for the interval
+  EXPECT_EQ(done.ok(), 1);
+  reopen();
+  ASSERT_NE(store_, nullptr);
+  auto users = allUsers();
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0].username, "pending");
+}
+
 TEST_F(SqliteStoreTest, ConcurrentReadersWhileWriting) {
   insertUser(makeUser("reader-target"));
   std::atomic<bool> stop{false};
@@ -956,16 +1068,15 @@ TEST_F(SqliteStoreTest, StagedEntityVersionsWriteOnlyTheNewestAndHonourFailedJob
   };
   int serialized = 0;
   // One job writes three versions of one id: only the last is serialized and stored.
-  ASSERT_TRUE(store_
-                  ->writeSync([&](WriteTx& tx) {
-                    EXPECT_TRUE(tx.stageEntity("urn:a", version("urn:a", "{\"v\":1}", &serialized))
-                                    .ok());
-                    EXPECT_TRUE(tx.upsertEntity({"urn:b", "T", "46", "{\"v\":9}", 1, 2}).ok());
-                    EXPECT_TRUE(tx.stageEntity("urn:a", version("urn:a", "{\"v\":2}", &serialized))
-                                    .ok());
-                    return tx.stageEntity("urn:a", version("urn:a", "{\"v\":3}", &serialized));
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->writeSync([&](WriteTx& tx) {
+            EXPECT_TRUE(tx.stageEntity("urn:a", version("urn:a", "{\"v\":1}", &serialized)).ok());
+            EXPECT_TRUE(tx.upsertEntity({"urn:b", "T", "46", "{\"v\":9}", 1, 2}).ok());
+            EXPECT_TRUE(tx.stageEntity("urn:a", version("urn:a", "{\"v\":2}", &serialized)).ok());
+            return tx.stageEntity("urn:a", version("urn:a", "{\"v\":3}", &serialized));
+          })
+          .ok());
   EXPECT_EQ(serialized, 1);
   // A failing job's versions and deletes are dropped with its savepoint.
   EXPECT_FALSE(store_
@@ -992,10 +1103,9 @@ TEST_F(SqliteStoreTest, StagedEntityVersionsWriteOnlyTheNewestAndHonourFailedJob
                     return true;
                   })
                   .ok());
-  EXPECT_EQ(docs, (std::map<std::string, std::string>{{"urn:a", "{\"v\":3}"},
-                                                      {"urn:b", "{\"v\":9}"}}));
+  EXPECT_EQ(docs,
+            (std::map<std::string, std::string>{{"urn:a", "{\"v\":3}"}, {"urn:b", "{\"v\":9}"}}));
 }
-
 
 }  // namespace
 }  // namespace ioc::storage::sqlite
