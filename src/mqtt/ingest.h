@@ -87,6 +87,8 @@ class MqttIngest {
   static void onDisconnect(struct mosquitto* m, void* client, int rc);
   static void onMessage(struct mosquitto* m, void* client, const struct mosquitto_message* msg);
   void loop(Client& c);
+  //! Reads the messages already waiting after a loop turn; a libmosquitto return code.
+  static int readBurst(Client& c);
   void updateConnectedGauge();
   void drop(DropReason reason, const std::string& topic, const std::string& detail);
   //! Sleeps `ms` unless stop() comes first; false if stopping.
