@@ -173,6 +173,23 @@ core::Result<model::Device> parseDeviceSpec(const json& body, const std::string&
   return d;
 }
 
+void AttributeMappings::set(std::string object_id, AttributeMapping mapping) {
+  auto at = std::lower_bound(ids_.begin(), ids_.end(), object_id);
+  const auto i = at - ids_.begin();
+  if (at != ids_.end() && *at == object_id) {
+    mappings_[i] = std::move(mapping);
+    return;
+  }
+  ids_.insert(at, std::move(object_id));
+  mappings_.insert(mappings_.begin() + i, std::move(mapping));
+}
+
+const AttributeMapping* AttributeMappings::find(std::string_view object_id) const {
+  auto at = std::lower_bound(ids_.begin(), ids_.end(), object_id,
+                             [](const std::string& id, std::string_view key) { return id < key; });
+  return at != ids_.end() && *at == object_id ? &mappings_[at - ids_.begin()] : nullptr;
+}
+
 core::Result<DevicePtr> makeEntry(model::Device device) {
   json mapping = json::parse(device.mapping, nullptr, false);
   if (!mapping.is_object()) return invalid("device mapping is not a JSON object");
@@ -187,7 +204,7 @@ core::Result<DevicePtr> makeEntry(model::Device device) {
     if (auto u = m.find("unitCode"); u != m.end() && u->is_string()) a.unit_code = *u;
     if (a.type != "Property")
       return invalid("device mapping of " + object_id + " is not a Property");
-    entry->attributes.emplace(object_id, std::move(a));
+    entry->attributes.set(object_id, std::move(a));
   }
   entry->device = std::move(device);
   return DevicePtr(std::move(entry));

@@ -139,8 +139,8 @@ Mapped mapPayloadGeneric(const DeviceEntry& device, std::string_view payload, in
   const std::string now = core::formatRfc3339(now_ms);
   for (auto& [key, value] : body.items()) {
     if (key == "TimeInstant") continue;
-    auto mapping = device.attributes.find(key);
-    if (mapping == device.attributes.end()) {
+    const AttributeMapping* mapping = device.attributes.find(key);
+    if (!mapping) {
       addPartial(m, DropReason::kUnknownAttribute, "no mapping for key " + key.substr(0, 128));
       continue;
     }
@@ -149,12 +149,12 @@ Mapped mapPayloadGeneric(const DeviceEntry& device, std::string_view payload, in
       addPartial(m, DropReason::kBadValue, "null value for key " + key);
       continue;
     }
-    json inst = {{"type", mapping->second.type}, {"value", std::move(value)}};
+    json inst = {{"type", mapping->type}, {"value", std::move(value)}};
     if (observed_at) inst["observedAt"] = *observed_at;
-    if (!mapping->second.unit_code.empty()) inst["unitCode"] = mapping->second.unit_code;
+    if (!mapping->unit_code.empty()) inst["unitCode"] = mapping->unit_code;
     inst["createdAt"] = now;
     inst["modifiedAt"] = now;
-    m.observation.attrs[mapping->second.name] = std::move(inst);
+    m.observation.attrs[mapping->name] = std::move(inst);
   }
   return m;
 }
@@ -250,11 +250,11 @@ std::optional<Mapped> mapFlatPayload(const DeviceEntry& device, std::string_view
       observed = *at;
       continue;
     }
-    auto mapping = device.attributes.find(std::string(key));
-    if (mapping == device.attributes.end()) return std::nullopt;
+    const AttributeMapping* mapping = device.attributes.find(key);
+    if (!mapping) return std::nullopt;
     json value;
     if (!flatValue(field.value(), value)) return std::nullopt;
-    slots.push_back(Slot{&mapping->second, std::move(value)});
+    slots.push_back(Slot{mapping, std::move(value)});
   }
 
   Mapped m;

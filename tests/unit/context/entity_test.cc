@@ -428,11 +428,23 @@ TEST(MergedCopy, AgreesWithMergeAttributesInEveryModeAndLeavesTheOriginalAlone) 
       {{"o3", prop(5)}},
       {{"pm25", {{"value", 30}, {"datasetId", "urn:ngsi-ld:ds:b"}}}},
       {{"speed", {{{"value", 40}, {"datasetId", "urn:ngsi-ld:ds:r"}}, {{"value", 42}}}}},
+      // A sub-attribute named by an IRI that sorts before createdAt and datasetId.
+      {{"pm25", {{"value", 15}, {"Ab:q", prop(2)}}}},
+      {{"pm25", {{"value", 16}, {"Ab:q", prop(2)}, {"datasetId", "urn:ngsi-ld:ds:c"}}}},
   };
   Entity multi = station();
   mergeAttributes(multi, attrs({{"no2", {{"value", 1}, {"datasetId", "urn:ngsi-ld:ds:x"}}}}, kT0),
                   MergeMode::kAppend, kT0);
-  for (const Entity& base : {station(), multi}) {
+  Entity sub_first = station();
+  mergeAttributes(sub_first, attrs({{"pm25", {{"value", 9}, {"Ab:q", prop(1)}}}}, kT0),
+                  MergeMode::kAppend, kT0);
+  Entity sub_dataset = station();
+  mergeAttributes(
+      sub_dataset,
+      attrs({{"no2", {{"value", 2}, {"Ab:q", prop(1)}, {"datasetId", "urn:ngsi-ld:ds:y"}}}}, kT0),
+      MergeMode::kAppend, kT0);
+  ASSERT_TRUE(sub_first.doc[v("pm25")].contains("Ab:q")) << sub_first.doc.dump();
+  for (const Entity& base : {station(), multi, sub_first, sub_dataset}) {
     const json original = base.doc;
     for (MergeMode mode :
          {MergeMode::kAppend, MergeMode::kAppendNoOverwrite, MergeMode::kUpdateExisting}) {

@@ -36,6 +36,23 @@ std::string specError(const json& body) {
   return d.error().message;
 }
 
+TEST(AttributeMappings, FindsEachIdWhateverTheOrderTheyWereAddedIn) {
+  AttributeMappings m;
+  for (const char* id : {"t", "a", "pm25", "b", "TimeZone"}) {
+    m.set(id, AttributeMapping{std::string("name-") + id, "Property", ""});
+  }
+  m.set("b", AttributeMapping{"name-b2", "Property", "CEL"});  // replaced, not added
+  EXPECT_EQ(m.size(), 5u);
+  for (const char* id : {"t", "a", "pm25", "TimeZone"}) {
+    ASSERT_NE(m.find(id), nullptr) << id;
+    EXPECT_EQ(m.find(id)->name, std::string("name-") + id);
+  }
+  ASSERT_NE(m.find("b"), nullptr);
+  EXPECT_EQ(m.find("b")->name, "name-b2");
+  EXPECT_EQ(m.find("b")->unit_code, "CEL");
+  for (const char* id : {"", "c", "pm2", "pm250", "zz", "A"}) EXPECT_EQ(m.find(id), nullptr) << id;
+}
+
 TEST(DeviceSpec, ExpandsTypeAndNames) {
   auto d = parseDeviceSpec(validSpec(), "46", 1234);
   ASSERT_TRUE(d.ok()) << d.error().message;
@@ -51,7 +68,9 @@ TEST(DeviceSpec, ExpandsTypeAndNames) {
 
   auto entry = makeEntry(*d);
   ASSERT_TRUE(entry.ok());
-  EXPECT_EQ((*entry)->attributes.at("h").name, kVocab + "relativeHumidity");
+  ASSERT_NE((*entry)->attributes.find("h"), nullptr);
+  EXPECT_EQ((*entry)->attributes.find("h")->name, kVocab + "relativeHumidity");
+  EXPECT_EQ((*entry)->attributes.find("x"), nullptr);
 
   // The API representation gives back what was sent.
   json out = deviceJson(*d);
