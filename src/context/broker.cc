@@ -618,7 +618,9 @@ constexpr int64_t kHotMs = 50;
 
 void Broker::ingest(std::vector<Observation> observations, const Visibility& who,
                     std::function<void(core::Status)> done, storage::Store::Urgency urgency) {
-  std::vector<std::pair<std::string, EntityPtr>> previous, written;
+  // Shared with the completion (which restores `previous` if the commit fails), not copied.
+  auto versions = std::make_shared<std::pair<Versions, Versions>>();
+  auto& [previous, written] = *versions;
   std::vector<model::Point> points;
   const int64_t now = clock_.nowUnixMs();
   {
@@ -674,8 +676,8 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
     }
     auto records = submit(
         previous, written, std::nullopt, std::move(points),
-        [this, previous, written, done = std::move(done)](core::Status s) {
-          if (!s.ok()) rollback(previous, written);
+        [this, versions, done = std::move(done)](core::Status s) {
+          if (!s.ok()) rollback(versions->first, versions->second);
           if (done) done(std::move(s));
         },
         urgency);
