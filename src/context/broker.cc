@@ -139,9 +139,34 @@ std::optional<std::vector<EntityPtr>> Broker::geoCandidates(const GeoFilter& geo
   return out;
 }
 
+namespace {
+
+//! The "type" member of a document: a string or an array of strings.
+const json* typeMember(const Entity& e) {
+  auto t = e.doc.find("type");
+  return t == e.doc.end() ? nullptr : &*t;
+}
+
+}  // namespace
+
 void Broker::publish(const std::string& id, EntityPtr next) {
-  auto it = entities_.find(id);
+  publishAt(entities_.find(id), id, std::move(next));
+}
+
+void Broker::publishAt(std::map<std::string, EntityPtr>::iterator it, const std::string& id,
+                       EntityPtr next) {
   indexLocation(id, it == entities_.end() ? nullptr : it->second.get(), next.get());
+  const json* types = next ? typeMember(*next) : nullptr;
+  if (it != entities_.end() && types && types->is_string()) {
+    if (const json* old = typeMember(*it->second); old && *old == *types) {
+      // The usual update keeps the type: both indexes already list the id, and the new version
+      // takes the old one's place (no index node freed and made again, no id copied, no search
+      // of the whole entity map again).
+      by_type_[types->get_ref<const std::string&>()][id] = next;
+      it->second = std::move(next);
+      return;
+    }
+  }
   if (it != entities_.end()) {
     for (const auto& t : it->second->types()) {
       auto bt = by_type_.find(t);
@@ -627,8 +652,8 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
     std::unique_lock lock(mu_);
     // Several observations may update one entity (successive readings): each yields its points;
     // the first version is what a failed commit restores, the last is what is written.
-    std::unordered_map<std::string, size_t> slot;
-    std::vector<bool> hot;  // by slot: updated less than kHotMs ago
+    std::unordered_map<std::string_view, size_t> slot;  // ids live in `observations`
+    std::vector<bool> hot;                              // by slot: updated less than kHotMs ago
     size_t readings = 0;
     for (const auto& obs : observations) readings += obs.attrs.size();
     points.reserve(readings);  // at most one point per attribute given
@@ -646,16 +671,15 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
         collectPoints(obs.entity_id, obs.attrs, nullptr, now, points);
       }
       Entity next;
-      MergeResult merged;
       if (before) {
-        next = mergedCopy(*before, std::move(obs.attrs), MergeMode::kAppend, now, merged);
+        next = mergedCopy(*before, std::move(obs.attrs), MergeMode::kAppend, now);
       } else {
         next.id = obs.entity_id;
         next.unit_code = who.unit_code;
         next.created_at_ms = now;
         next.doc["id"] = obs.entity_id;
         next.doc["type"] = obs.entity_type;
-        merged = mergeAttributes(next, obs.attrs, MergeMode::kAppend, now);
+        mergeAttributes(next, obs.attrs, MergeMode::kAppend, now);
       }
       next.modified_at_ms = now;
       auto ptr = std::make_shared<const Entity>(std::move(next));
@@ -667,7 +691,7 @@ void Broker::ingest(std::vector<Observation> observations, const Visibility& who
       } else {
         written[pos->second].second = ptr;
       }
-      publish(obs.entity_id, ptr);
+      publishAt(it, obs.entity_id, ptr);
     }
     if (written.empty()) {
       lock.unlock();

@@ -178,6 +178,9 @@ class Broker {
   bool visible(const Entity& e, const Visibility& who) const;
   bool matchesQuery(const Entity& e, const EntityQuery& q) const;
   void publish(const std::string& id, EntityPtr next);
+  //! publish() with `it` = entities_.find(id), for a caller that has just looked it up.
+  void publishAt(std::map<std::string, EntityPtr>::iterator it, const std::string& id,
+                 EntityPtr next);
   //! Entity count and attribute kinds of one type's entities visible to `who`.
   TypeStats statsOf(const std::string& type, const std::map<std::string, EntityPtr>& entities,
                     const Visibility& who) const;

@@ -441,11 +441,15 @@ bool simpleMerge(const json& doc, const json& attrs) {
 
 }  // namespace
 
-Entity mergedCopy(const Entity& before, json attrs, MergeMode mode, int64_t now_ms,
-                  MergeResult& result) {
+namespace {
+
+//! mergedCopy; `result` may be null (nothing reported, the updated names not copied).
+Entity mergeCopying(const Entity& before, json attrs, MergeMode mode, int64_t now_ms,
+                    MergeResult* result) {
   if (!simpleMerge(before.doc, attrs)) {
     Entity next = before;
-    result = mergeAttributes(next, attrs, mode, now_ms);
+    MergeResult merged = mergeAttributes(next, attrs, mode, now_ms);
+    if (result) *result = std::move(merged);
     return next;
   }
   Entity next;
@@ -457,15 +461,17 @@ Entity mergedCopy(const Entity& before, json attrs, MergeMode mode, int64_t now_
   auto& incoming = attrs.get_ref<json::object_t&>();
   json::object_t doc;
   auto in = incoming.begin();
+  size_t updated = 0;
   // An incoming member moves over as its whole map node: no copy of its (long) name.
   auto take = [&]() {
     auto node = incoming.extract(in++);
-    result.updated.push_back(node.key());
+    ++updated;
+    if (result) result->updated.push_back(node.key());
     return node;
   };
   auto addNew = [&]() {
     if (mode == MergeMode::kUpdateExisting) {
-      result.not_updated.push_back({in->first, "attribute does not exist"});
+      if (result) result->not_updated.push_back({in->first, "attribute does not exist"});
       ++in;
       return;
     }
@@ -479,7 +485,9 @@ Entity mergedCopy(const Entity& before, json attrs, MergeMode mode, int64_t now_
       continue;
     }
     if (mode == MergeMode::kAppendNoOverwrite) {
-      result.not_updated.push_back({name, "attribute already exists and noOverwrite was given"});
+      if (result) {
+        result->not_updated.push_back({name, "attribute already exists and noOverwrite was given"});
+      }
       doc.emplace_hint(doc.end(), name, attr);
       ++in;
       continue;
@@ -490,8 +498,19 @@ Entity mergedCopy(const Entity& before, json attrs, MergeMode mode, int64_t now_
   }
   while (in != incoming.end()) addNew();
   next.doc.get_ref<json::object_t&>() = std::move(doc);
-  if (!result.updated.empty()) next.modified_at_ms = now_ms;
+  if (updated > 0) next.modified_at_ms = now_ms;
   return next;
+}
+
+}  // namespace
+
+Entity mergedCopy(const Entity& before, json attrs, MergeMode mode, int64_t now_ms,
+                  MergeResult& result) {
+  return mergeCopying(before, std::move(attrs), mode, now_ms, &result);
+}
+
+Entity mergedCopy(const Entity& before, json attrs, MergeMode mode, int64_t now_ms) {
+  return mergeCopying(before, std::move(attrs), mode, now_ms, nullptr);
 }
 
 core::Status patchAttribute(Entity& target, const std::string& name, const json& fragment,

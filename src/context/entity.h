@@ -57,6 +57,8 @@ MergeResult mergeAttributes(Entity& target, const nlohmann::json& attrs, MergeMo
 //! document and then overwriting most of it was the largest cost of ingestion.
 Entity mergedCopy(const Entity& before, nlohmann::json attrs, MergeMode mode, int64_t now_ms,
                   MergeResult& result);
+//! The same without a report, for telemetry: the updated names are not copied out.
+Entity mergedCopy(const Entity& before, nlohmann::json attrs, MergeMode mode, int64_t now_ms);
 //! Partial attribute update: merges the members of `fragment` into the existing instance
 //! (the one with the fragment's datasetId). kNotFound when the attribute or instance is missing.
 core::Status patchAttribute(Entity& target, const std::string& expanded_name,

@@ -411,6 +411,10 @@ TEST_F(BrokerTest, BatchUpsertReplaceAndUpdate) {
   EXPECT_EQ(u[1].error->code, Errc::kNotFound);
   EXPECT_FALSE(broker_->get("urn:ngsi-ld:X:none", kNational)) << "update must not create";
   EXPECT_EQ(broker_->get(kA, kHue)->doc[v("o3")]["value"], 8);
+  // Updates that keep the type replace the version in the type index too.
+  auto by_type = broker_->query(Q().types({v("T2")}), kHue);
+  ASSERT_EQ(by_type.items.size(), 1u);
+  EXPECT_EQ(by_type.items[0]->doc[v("o3")]["value"], 8) << "the type index serves the new version";
 
   auto nu = broker_->batch(
       Broker::BatchKind::kUpdateNoOverwrite,

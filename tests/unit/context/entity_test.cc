@@ -461,6 +461,10 @@ TEST(MergedCopy, AgreesWithMergeAttributesInEveryModeAndLeavesTheOriginalAlone) 
         EXPECT_EQ(next.created_at_ms, expected.created_at_ms);
         EXPECT_EQ(next.modified_at_ms, expected.modified_at_ms) << where;
         EXPECT_EQ(got.updated, want.updated) << where;
+        // Without a report (telemetry): the same version.
+        Entity quiet = mergedCopy(base, attrs(body, t1), mode, t1);
+        EXPECT_EQ(quiet.doc, expected.doc) << where;
+        EXPECT_EQ(quiet.modified_at_ms, expected.modified_at_ms) << where;
         ASSERT_EQ(got.not_updated.size(), want.not_updated.size()) << where;
         for (size_t i = 0; i < got.not_updated.size(); ++i) {
           EXPECT_EQ(got.not_updated[i].attribute, want.not_updated[i].attribute) << where;
