@@ -963,6 +963,14 @@ Store::WriteJob insertJob(const std::string& name) {
   };
 }
 
+//! Background writes inserting users `prefix`0 … `prefix`(n-1).
+void submitBackground(Store& store, const std::string& prefix, int n, Completions& done) {
+  for (int i = 0; i < n; ++i) {
+    store.submitWrite(insertJob(prefix + std::to_string(i)), done.callback(),
+                      Store::Urgency::kBackground);
+  }
+}
+
 TEST_F(SqliteStoreTest, BackgroundWritesWaitForTheIntervalOrAnAwaitedWrite) {
   std::mutex mu;
   std::vector<size_t> batches;  // jobs per commit
@@ -975,10 +983,7 @@ TEST_F(SqliteStoreTest, BackgroundWritesWaitForTheIntervalOrAnAwaitedWrite) {
   reopen(std::move(options));
   ASSERT_NE(store_, nullptr);
   Completions done;
-  for (int i = 0; i < 3; ++i) {
-    store_->submitWrite(insertJob("bg-" + std::to_string(i)), done.callback(),
-                        Store::Urgency::kBackground);
-  }
+  submitBackground(*store_, "bg-", 3, done);
   // The writer is free, yet nothing is committed: the jobs wait for company.
   EXPECT_FALSE(done.waitFor(1, std::chrono::seconds(1)));
   EXPECT_EQ(store_->writeQueueDepth(), 3u);
@@ -999,7 +1004,7 @@ TEST_F(SqliteStoreTest, BackgroundWritesAreCommittedWhenDueOrTheBatchIsFull) {
   reopen(std::move(options));
   ASSERT_NE(store_, nullptr);
   Completions due;
-  store_->submitWrite(insertJob("alone"), due.callback(), Store::Urgency::kBackground);
+  submitBackground(*store_, "alone-", 1, due);
   EXPECT_TRUE(due.waitFor(1));  // nothing else comes: committed once due
   EXPECT_EQ(due.ok(), 1);
 
@@ -1009,10 +1014,7 @@ TEST_F(SqliteStoreTest, BackgroundWritesAreCommittedWhenDueOrTheBatchIsFull) {
   reopen(std::move(options));
   ASSERT_NE(store_, nullptr);
   Completions full;
-  for (int i = 0; i < 4; ++i) {
-    store_->submitWrite(insertJob("full-" + std::to_string(i)), full.callback(),
-                        Store::Urgency::kBackground);
-  }
+  submitBackground(*store_, "full-", 4, full);
   EXPECT_TRUE(full.waitFor(4));  // a full batch does not wait
   EXPECT_EQ(full.ok(), 4);
   EXPECT_EQ(allUsers().size(), 5u);
@@ -1024,14 +1026,14 @@ TEST_F(SqliteStoreTest, ACleanStopCommitsWaitingBackgroundWrites) {
   reopen(std::move(options));
   ASSERT_NE(store_, nullptr);
   Completions done;
-  store_->submitWrite(insertJob("pending"), done.callback(), Store::Urgency::kBackground);
+  submitBackground(*store_, "pending-", 1, done);
   store_.reset();  // would hang for an hour if the stop waited for the interval
   EXPECT_EQ(done.ok(), 1);
   reopen();
   ASSERT_NE(store_, nullptr);
   auto users = allUsers();
   ASSERT_EQ(users.size(), 1u);
-  EXPECT_EQ(users[0].username, "pending");
+  EXPECT_EQ(users[0].username, "pending-0");
 }
 
 TEST_F(SqliteStoreTest, ConcurrentReadersWhileWriting) {
