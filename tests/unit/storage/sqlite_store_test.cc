@@ -202,6 +202,14 @@ class SqliteStoreTest : public ::testing::Test {
     ASSERT_NE(store_, nullptr);
   }
 
+  //! Reopens with background writes waiting up to `interval` for company.
+  void reopenWithInterval(std::chrono::milliseconds interval, size_t max_batch = 512) {
+    SqliteOptions options;
+    options.background_commit_interval = interval;
+    options.max_batch = max_batch;
+    reopen(std::move(options));
+  }
+
   void reopen(SqliteOptions options = {}) {
     store_.reset();
     options.path = path_;
@@ -940,10 +948,6 @@ class Completions {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, timeout, [&] { return done_ >= n; });
   }
-  int done() {
-    std::lock_guard lock(mu_);
-    return done_;
-  }
   int ok() {
     std::lock_guard lock(mu_);
     return ok_;
@@ -999,19 +1003,14 @@ TEST_F(SqliteStoreTest, BackgroundWritesWaitForTheIntervalOrAnAwaitedWrite) {
 }
 
 TEST_F(SqliteStoreTest, BackgroundWritesAreCommittedWhenDueOrTheBatchIsFull) {
-  SqliteOptions options;
-  options.background_commit_interval = std::chrono::milliseconds(50);
-  reopen(std::move(options));
+  reopenWithInterval(std::chrono::milliseconds(50));
   ASSERT_NE(store_, nullptr);
   Completions due;
   submitBackground(*store_, "alone-", 1, due);
   EXPECT_TRUE(due.waitFor(1));  // nothing else comes: committed once due
   EXPECT_EQ(due.ok(), 1);
 
-  options = {};
-  options.background_commit_interval = std::chrono::hours(1);
-  options.max_batch = 4;
-  reopen(std::move(options));
+  reopenWithInterval(std::chrono::hours(1), /*max_batch=*/4);
   ASSERT_NE(store_, nullptr);
   Completions full;
   submitBackground(*store_, "full-", 4, full);
@@ -1021,9 +1020,7 @@ TEST_F(SqliteStoreTest, BackgroundWritesAreCommittedWhenDueOrTheBatchIsFull) {
 }
 
 TEST_F(SqliteStoreTest, ACleanStopCommitsWaitingBackgroundWrites) {
-  SqliteOptions options;
-  options.background_commit_interval = std::chrono::hours(1);
-  reopen(std::move(options));
+  reopenWithInterval(std::chrono::hours(1));
   ASSERT_NE(store_, nullptr);
   Completions done;
   submitBackground(*store_, "pending-", 1, done);
