@@ -439,10 +439,6 @@ bool simpleMerge(const json& doc, const json& attrs) {
   return true;
 }
 
-}  // namespace
-
-namespace {
-
 //! mergedCopy; `result` may be null (nothing reported, the updated names not copied).
 Entity mergeCopying(const Entity& before, json attrs, MergeMode mode, int64_t now_ms,
                     MergeResult* result) {
