@@ -116,6 +116,16 @@ def cpu(pid):  # user + system seconds of a process
     f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
+def thread_cpu(pid):  # {thread name: user + system seconds}, threads of one name summed
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            out[name] = out.get(name, 0.0) + cpu(f"{pid}/task/{tid}")
+        except OSError:
+            pass  # the thread ended
+    return out
+
 deadline = time.time() + 20
 while metric("mqtt_connected") != 1:
     if time.time() > deadline: sys.exit("cityioc did not connect to mosquitto")
@@ -137,6 +147,7 @@ base = metric("mqtt_messages_committed_total")
 commits0 = (metric("store_commit_duration_seconds_sum"), metric("store_commit_duration_seconds_count"),
             metric("mqtt_ingest_batch_size_sum"), metric("mqtt_ingest_batch_size_count"))
 cpu0 = (cpu(spid), cpu(mpid))
+threads0 = thread_cpu(spid)
 rate = int(os.environ.get("IOC_BENCH_RATE", "0"))
 probe = None
 if os.environ.get("IOC_BENCH_PROBE"):
@@ -203,6 +214,7 @@ if perf:
     perf.send_signal(2)
     perf.wait()
 cpu1 = (cpu(spid), cpu(mpid))
+threads1 = thread_cpu(spid)
 committed = int(last - base)
 elapsed = (done_at or last_change) - t0
 received = int(metric("mqtt_messages_total"))
@@ -213,6 +225,8 @@ print(f"end to end: {committed} of {messages} messages durable in {elapsed:.2f} 
       + ("" if committed == messages else "  ** MESSAGES MISSING **"))
 print(f"cpu during the run: cityioc {cpu1[0] - cpu0[0]:.1f} s, mosquitto {cpu1[1] - cpu0[1]:.1f} s"
       f" (of {elapsed * os.cpu_count():.1f} s available); received {received}, dropped {drops or 0}")
+busy = sorted(((v - threads0.get(k, 0.0), k) for k, v in threads1.items()), reverse=True)
+print("cityioc threads (cpu s): " + ", ".join(f"{k} {v:.2f}" for v, k in busy if v >= 0.05))
 cs_sum = metric("store_commit_duration_seconds_sum") - commits0[0]
 cs_cnt = metric("store_commit_duration_seconds_count") - commits0[1]
 bs_sum = metric("mqtt_ingest_batch_size_sum") - commits0[2]

@@ -9,6 +9,7 @@
 #include "context/entity.h"
 #include "context/ld_context.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace ioc::alerts {
 
@@ -208,7 +209,10 @@ void AlertService::start() {
   std::lock_guard lock(queue_mu_);
   if (running_) return;
   running_ = true;
-  worker_ = std::thread([this] { run(); });
+  worker_ = std::thread([this] {
+    core::nameThisThread("ioc-alerts");
+    run();
+  });
 }
 
 void AlertService::stop() {
@@ -343,17 +347,23 @@ void AlertService::processReading(const model::Point* begin, const model::Point*
                                   const EntityMeta& meta, std::vector<AlertChange>& out) {
   const bool indexed = indices_ && CityIndices::readsPoints(meta.type);
   std::map<std::string, double> changed;
+  // One reading object reused: its strings keep their capacity, so no allocation per point.
+  rules::Reading& r = reading_;
+  r.entity_id.assign(begin->entity_id);
+  r.entity_type.assign(meta.type);
+  r.location = meta.location;
   for (const model::Point* p = begin; p != end; ++p) {
     const std::string& attr = shortAttribute(p->attribute);
-    applySignals(
-        engine_.onReading({p->entity_id, meta.type, attr, p->value, p->at_ms, meta.location}),
-        meta.unit_code, out);
+    r.attribute.assign(attr);
+    r.value = p->value;
+    r.time_ms = p->at_ms;
+    applySignals(engine_.onReading(r), meta.unit_code, out);
     if (indexed) changed[attr] = p->value;
   }
   if (!indexed) return;
-  EntityReadings r{begin->entity_id, meta.type, std::move(changed), {}, begin->at_ms};
-  if (auto write_back = indices_->update(r)) {
-    writeBack(r.id, meta.type_iri, std::move(*write_back));
+  EntityReadings readings{begin->entity_id, meta.type, std::move(changed), {}, begin->at_ms};
+  if (auto write_back = indices_->update(readings)) {
+    writeBack(readings.id, meta.type_iri, std::move(*write_back));
   }
 }
 

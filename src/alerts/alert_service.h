@@ -169,9 +169,9 @@ class AlertService {
   std::map<std::string, nlohmann::json> rule_docs_;             //!< id → stored rule document
   std::unordered_map<std::string, std::string> alert_units_;    //!< alert id → unit code
   std::unordered_map<std::string, std::string> subject_units_;  //!< event cluster → unit code
-  std::unordered_map<std::string, EntityMeta> meta_;
-  std::unordered_map<std::string, std::string>
-      short_names_;  //!< expanded → short (worker only)  //!< entity id → what readings need
+  std::unordered_map<std::string, EntityMeta> meta_;          //!< entity id → what readings need
+  std::unordered_map<std::string, std::string> short_names_;  //!< expanded → short (worker only)
+  rules::Reading reading_;       //!< the worker's scratch reading (processReading)
   std::set<std::string> dirty_;  //!< alert ids with unsaved counts
   std::unordered_map<std::string, geo::Geometry> wards_;
   std::atomic<uint64_t> next_seq_{0};

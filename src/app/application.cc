@@ -14,6 +14,7 @@
 #include "auth/auth_service.h"
 #include "auth/identity_service.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "incidents/service.h"
 #include "mqtt/ingest.h"
 #include "net/problem.h"
@@ -310,6 +311,7 @@ void startDemoCity(Application::Parts& p) {
     options.mqtt_topic_prefix = m->topic_prefix;
   }
   p.sim = std::thread([&p, options] {
+    core::nameThisThread("ioc-simulator");
     sim::Simulator simulator(options);
     simulator.run(p.sim_stop);
   });

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace ioc::context {
 
@@ -81,6 +82,7 @@ core::Status RetentionService::applyOnce() {
 
 void RetentionService::start(std::chrono::milliseconds every) {
   thread_ = std::thread([this, every] {
+    core::nameThisThread("ioc-retention");
     std::unique_lock lock(mu_);
     while (!cv_.wait_for(lock, every, [this] { return stopping_; })) {
       lock.unlock();

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/clock.h"
+#include "core/thread_name.h"
 
 namespace ioc::core {
 
@@ -61,7 +62,11 @@ Logger& Logger::instance() {
   return logger;
 }
 
-Logger::Logger() : thread_([this] { run(); }) {}
+Logger::Logger()
+    : thread_([this] {
+        nameThisThread("ioc-log");
+        run();
+      }) {}
 
 Logger::~Logger() {
   {

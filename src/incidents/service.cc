@@ -9,6 +9,7 @@
 #include "calendar/date.h"
 #include "context/entity.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "incidents/media.h"
 
 namespace ioc::incidents {
@@ -314,7 +315,10 @@ void IncidentService::start() {
   std::lock_guard lock(tick_mu_);
   if (ticker_.joinable()) return;
   stopping_ = false;
-  ticker_ = std::thread([this] { tickerLoop(); });
+  ticker_ = std::thread([this] {
+    core::nameThisThread("ioc-incidents");
+    tickerLoop();
+  });
 }
 
 void IncidentService::stop() {

@@ -1,6 +1,7 @@
 #include "mqtt/batcher.h"
 
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace ioc::mqtt {
 
@@ -8,7 +9,10 @@ Batcher::Batcher(Sink sink, Options options, Hooks hooks)
     : sink_(std::move(sink)), options_(options), hooks_(std::move(hooks)) {
   if (options_.max_batch == 0) options_.max_batch = 1;
   if (options_.max_in_flight == 0) options_.max_in_flight = 1;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    core::nameThisThread("ioc-mqtt-ingest");
+    run();
+  });
 }
 
 Batcher::~Batcher() {

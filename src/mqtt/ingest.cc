@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "obs/metrics.h"
 
 namespace ioc::mqtt {
@@ -217,7 +218,10 @@ core::Status MqttIngest::start() {
                                     {"qos", options_.qos}});
   for (auto& c : clients_) {
     Client* client = c.get();
-    c->thread = std::thread([this, client] { loop(*client); });
+    c->thread = std::thread([this, client] {
+      core::nameThisThread("ioc-mqtt");
+      loop(*client);
+    });
   }
   return core::Status::success();
 }

@@ -245,7 +245,7 @@ std::optional<Mapped> mapFlatPayload(const DeviceEntry& device, std::string_view
     if (key == "TimeInstant") {
       std::string_view text;
       if (field.value().get_string().get(text) != simdjson::SUCCESS) return std::nullopt;
-      auto at = context::parseDateTime(std::string(text));
+      auto at = context::parseDateTime(text);
       if (!at.ok()) return std::nullopt;
       observed = *at;
       continue;

@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "net/problem.h"
 #include "net/websocket.h"
 #include "obs/metrics.h"
@@ -602,6 +603,7 @@ core::Status HttpServer::start() {
   accept();
   for (auto& ctx : contexts_) {
     threads_.emplace_back([c = ctx.get()] {
+      core::nameThisThread("ioc-http");
       auto guard = asio::make_work_guard(*c);
       c->run();
     });

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "model/identity.h"
 #include "net/http_client.h"
 #include "net/url_fetch.h"
@@ -188,7 +189,10 @@ void Dispatcher::start() {
   if (!threads_.empty()) return;
   stopping_ = false;
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    threads_.emplace_back([this] { work(); });
+    threads_.emplace_back([this] {
+      core::nameThisThread("ioc-notify");
+      work();
+    });
   }
 }
 

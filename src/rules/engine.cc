@@ -166,12 +166,14 @@ struct Deadline {
   auto operator<=>(const Deadline&) const = default;
 };
 
+void fillTypeAttrKey(std::string& key, std::string_view type, std::string_view attribute) {
+  key.assign("t|").append(type).append(1, '\x1f').append(attribute);
+}
+
 std::string typeAttrKey(std::string_view type, std::string_view attribute) {
-  std::string k = "t|";
-  k.append(type);
-  k += '\x1f';
-  k.append(attribute);
-  return k;
+  std::string key;
+  fillTypeAttrKey(key, type, attribute);
+  return key;
 }
 
 std::string indexKey(const Rule& r) {
@@ -243,6 +245,8 @@ struct Engine::Impl {
   std::unordered_map<std::string, std::vector<uint32_t>> stale_by_type;
   std::vector<EntityInfo> entities;
   std::unordered_map<std::string, uint32_t> entity_index;
+  uint32_t last_interned = UINT32_MAX;
+  std::string lookup_key;  //!< reused by readings' index lookups: no allocation per reading
   std::set<Deadline> deadlines;
   std::set<uint32_t> count_active;  //!< count_in_window slots holding events
   uint64_t evaluations = 0;
@@ -254,8 +258,13 @@ struct Engine::Impl {
   // ---- bookkeeping -------------------------------------------------------------------------
 
   std::pair<uint32_t, bool> intern(const std::string& id, const std::string& type) {
+    // A reading's attributes come one after another: the last entity saves the hash lookups.
+    if (last_interned < entities.size() && entities[last_interned].id == id) {
+      return {last_interned, false};
+    }
     auto [it, inserted] = entity_index.try_emplace(id, static_cast<uint32_t>(entities.size()));
     if (inserted) entities.push_back(EntityInfo{id, type, std::nullopt});
+    last_interned = it->second;
     return {it->second, inserted};
   }
 
@@ -274,6 +283,19 @@ struct Engine::Impl {
     if (slot.mark == epoch) return;
     slot.mark = epoch;
     candidates.push_back(s);
+  }
+
+  void collectEntity(std::string_view entity_id, const std::optional<geo::Position>& cur,
+                     const std::optional<geo::Position>& prev) {
+    lookup_key.assign("e|").append(entity_id);
+    collect(lookup_key, cur, prev);
+  }
+
+  void collectTypeAttr(std::string_view type, std::string_view attribute,
+                       const std::optional<geo::Position>& cur,
+                       const std::optional<geo::Position>& prev) {
+    fillTypeAttrKey(lookup_key, type, attribute);
+    collect(lookup_key, cur, prev);
   }
 
   void collect(const std::string& key, const std::optional<geo::Position>& cur,
@@ -849,11 +871,12 @@ std::vector<Signal> Engine::onReading(const Reading& r) {
   if (fresh) m.seedStaleForEntity(eid, r.time_ms);
 
   m.nextEpoch();
-  m.collect("e|" + r.entity_id, cur, prev);
-  m.collect(typeAttrKey(r.entity_type, r.attribute), cur, prev);
-  m.collect(typeAttrKey(r.entity_type, ""), cur, prev);
-  m.collect(typeAttrKey("", r.attribute), cur, prev);
-  m.collect(typeAttrKey("", ""), cur, prev);
+  if (m.index.empty()) return out;
+  m.collectEntity(r.entity_id, cur, prev);
+  m.collectTypeAttr(r.entity_type, r.attribute, cur, prev);
+  m.collectTypeAttr(r.entity_type, "", cur, prev);
+  m.collectTypeAttr("", r.attribute, cur, prev);
+  m.collectTypeAttr("", "", cur, prev);
   for (uint32_t sidx : m.candidates) {
     ++m.evaluations;
     m.evaluateReading(sidx, r, eid, cur, prev, out);

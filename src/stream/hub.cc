@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/thread_name.h"
 #include "obs/metrics.h"
 
 namespace ioc::stream {
@@ -604,7 +605,10 @@ void Hub::start() {
   if (started_) return;
   started_ = true;
   stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    core::nameThisThread("ioc-stream");
+    loop();
+  });
 }
 
 void Hub::stop() {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/thread_name.h"
+
 namespace ioc::subscription {
 
 using nlohmann::json;
@@ -14,7 +16,11 @@ Dispatcher::~Dispatcher() {
 }
 
 void Dispatcher::start() {
-  for (int i = 0; i < std::max(1, options_.workers); ++i) threads_.emplace_back([this] { work(); });
+  for (int i = 0; i < std::max(1, options_.workers); ++i)
+    threads_.emplace_back([this] {
+      core::nameThisThread("ioc-delivery");
+      work();
+    });
 }
 
 bool Dispatcher::enqueue(Message m) {

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "obs/metrics.h"
 
 namespace ioc::subscription {
@@ -162,7 +163,10 @@ void SubscriptionService::attach() {
 
 void SubscriptionService::start() {
   dispatcher_.start();
-  matcher_ = std::thread([this] { matcherLoop(); });
+  matcher_ = std::thread([this] {
+    core::nameThisThread("ioc-sub-matcher");
+    matcherLoop();
+  });
 }
 
 void SubscriptionService::stop() {

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/series_store.h"
 
@@ -380,8 +381,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteOptions options) {
 SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer,
                          std::unique_ptr<SeriesStore> series)
     : options_(std::move(options)), writer_db_(std::move(writer)), series_(std::move(series)) {
-  writer_ = std::thread([this] { writerLoop(); });
-  disposer_ = std::thread([this] { disposerLoop(); });
+  writer_ = std::thread([this] {
+    core::nameThisThread("ioc-writer");
+    writerLoop();
+  });
+  disposer_ = std::thread([this] {
+    core::nameThisThread("ioc-disposer");
+    disposerLoop();
+  });
 }
 
 SqliteStore::~SqliteStore() {
