@@ -1,4 +1,5 @@
-// Kernels on the per-request path: routing, credential checks, JSON body validation, text folding.
+// Kernels on the per-request path: routing, credential checks, JSON body validation, text folding,
+// timestamps (every reading and rendered attribute carries one).
 // Run: build/release/bench/bench_hotpath (Release build; see docs/BENCHMARKS.md).
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -77,5 +78,11 @@ void BM_FoldVietnamese(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
 BENCHMARK(BM_FoldVietnamese);
+
+void BM_FormatRfc3339(benchmark::State& state) {
+  int64_t ms = 1'796'256'000'123;
+  for (auto _ : state) benchmark::DoNotOptimize(ioc::core::formatRfc3339(ms += 997));
+}
+BENCHMARK(BM_FormatRfc3339);
 
 }  // namespace
