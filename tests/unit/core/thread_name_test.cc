@@ -7,24 +7,24 @@
 namespace ioc::core {
 namespace {
 
-TEST(ThreadName, NamesTheCallingThreadOnly) {
-  std::string before = threadName();
+//! The name a new thread reads back after naming itself `name`.
+std::string nameReadBackInANewThread(const std::string& name) {
   std::string seen;
-  std::thread([&seen] {
-    nameThisThread("ioc-writer");
+  std::thread([&] {
+    nameThisThread(name);
     seen = threadName();
   }).join();
-  EXPECT_EQ(seen, "ioc-writer");
+  return seen;
+}
+
+TEST(ThreadName, NamesTheCallingThreadOnly) {
+  const std::string before = threadName();
+  EXPECT_EQ(nameReadBackInANewThread("ioc-writer"), "ioc-writer");
   EXPECT_EQ(threadName(), before);
 }
 
 TEST(ThreadName, KeepsTheFirstFifteenBytesOfALongName) {
-  std::string seen;
-  std::thread([&seen] {
-    nameThisThread("ioc-subscription-matcher");
-    seen = threadName();
-  }).join();
-  EXPECT_EQ(seen, "ioc-subscriptio");
+  EXPECT_EQ(nameReadBackInANewThread("ioc-subscription-matcher"), "ioc-subscriptio");
 }
 
 }  // namespace
