@@ -28,7 +28,13 @@ void Batcher::add(const std::string& unit_code, context::Observation observation
   // One allocation per batch instead of ~10 doublings (each a large block for malloc to find).
   if (batch.empty()) batch.reserve(options_.max_batch);
   batch.push_back(std::move(observation));
-  if (++count_ == 1 || count_ >= options_.max_batch) wake_.notify_one();
+  ++count_;
+  if (options_.dispatch_inline_at > 0 && count_ >= options_.dispatch_inline_at &&
+      dispatching_ == 0) {
+    dispatchPending(lock);
+    return;
+  }
+  if (count_ == 1 || count_ >= options_.max_batch) wake_.notify_one();
 }
 
 void Batcher::flush() {
@@ -86,30 +92,37 @@ void Batcher::run() {
       return count_ >= options_.max_batch || stop_ || flush_requests_ != flushes_seen;
     });
     flushes_seen = flush_requests_;
-    auto batch = std::move(pending_);
-    pending_.clear();
-    count_ = 0;
-    ++dispatching_;
-    space_.notify_all();
-    for (auto& [unit, observations] : batch) {
-      slots_.wait(lock, [&] { return in_flight_ < options_.max_in_flight; });
-      ++in_flight_;
-      const size_t n = observations.size();
-      lock.unlock();
-      if (hooks_.on_dispatch) hooks_.on_dispatch(n);
-      try {
-        sink_(std::move(observations), context::Visibility{unit},
-              [this, n](const core::Status& s) { completed(n, s); });
-      } catch (const std::exception& e) {
-        // The broker does not throw; if it ever does, the batch is lost, not the ingest thread.
-        core::logError("mqtt ingest failed", {{"error", e.what()}});
-        completed(n, core::makeError(core::Errc::kInternal, e.what()));
-      }
-      lock.lock();
-    }
-    --dispatching_;
-    if (count_ == 0 && in_flight_ == 0) idle_.notify_all();
+    // A producer may be dispatching inline: batches leave in the order they were filled.
+    wake_.wait(lock, [&] { return dispatching_ == 0; });
+    if (count_ > 0) dispatchPending(lock);
   }
+}
+
+void Batcher::dispatchPending(std::unique_lock<std::mutex>& lock) {
+  auto batch = std::move(pending_);
+  pending_.clear();
+  count_ = 0;
+  ++dispatching_;
+  space_.notify_all();
+  for (auto& [unit, observations] : batch) {
+    slots_.wait(lock, [&] { return in_flight_ < options_.max_in_flight; });
+    ++in_flight_;
+    const size_t n = observations.size();
+    lock.unlock();
+    if (hooks_.on_dispatch) hooks_.on_dispatch(n);
+    try {
+      sink_(std::move(observations), context::Visibility{unit},
+            [this, n](const core::Status& s) { completed(n, s); });
+    } catch (const std::exception& e) {
+      // The broker does not throw; if it ever does, the batch is lost, not the ingest thread.
+      core::logError("mqtt ingest failed", {{"error", e.what()}});
+      completed(n, core::makeError(core::Errc::kInternal, e.what()));
+    }
+    lock.lock();
+  }
+  --dispatching_;
+  wake_.notify_one();
+  if (count_ == 0 && in_flight_ == 0) idle_.notify_all();
 }
 
 }  // namespace ioc::mqtt

@@ -1,7 +1,9 @@
 #pragma once
 // Groups observations arriving close together into one broker ingest call, so that a burst of
 // MQTT messages shares one group commit, while bounding the ingests in flight.
-// Threads: add() from any producer thread; one batcher thread of its own dispatches. Back-pressure:
+// Threads: add() from any producer thread; the producer whose add() fills `dispatch_inline_at`
+// sends the batch itself (its observations are still in its cache), the batcher thread sends
+// what lingers; one batch is sent at a time, in the order batches filled. Back-pressure:
 // add() blocks while the open batch is full and every in-flight slot is taken — the data is never
 // dropped, the producer (the MQTT network thread) just stops reading, and TCP pushes back on the
 // publishers. Lifecycle: construct → add()… → stop() (after the producers have stopped) sends
@@ -31,6 +33,7 @@ class Batcher {
     std::chrono::microseconds linger{2000};  //!< how long the first observation waits for company
     size_t max_batch = 1000;                 //!< observations per batch (all units together)
     size_t max_in_flight = 64;               //!< ingest calls not yet completed
+    size_t dispatch_inline_at = 256;  //!< a batch this full is sent by the producer; 0 = never
   };
 
   struct Hooks {
@@ -58,6 +61,7 @@ class Batcher {
 
  private:
   void run();
+  void dispatchPending(std::unique_lock<std::mutex>& lock);
   void completed(size_t n, const core::Status& s);
 
   Sink sink_;

@@ -188,5 +188,66 @@ TEST(Batcher, FailuresAreReported) {
   EXPECT_EQ(failed.load(), 2u);
 }
 
+TEST(Batcher, AFullBurstIsDispatchedOnTheProducersThread) {
+  std::vector<std::thread::id> callers;
+  std::mutex mu;
+  Batcher b(
+      [&](std::vector<context::Observation>, const context::Visibility&,
+          std::function<void(core::Status)> done) {
+        {
+          std::lock_guard lock(mu);
+          callers.push_back(std::this_thread::get_id());
+        }
+        done(core::Status::success());
+      },
+      {.linger = 10s, .max_batch = 1000, .max_in_flight = 4, .dispatch_inline_at = 3});
+  for (int i = 0; i < 3; ++i) b.add("46", obs(i));
+  {
+    std::lock_guard lock(mu);  // the third add() sent the batch before it returned
+    ASSERT_EQ(callers.size(), 1u);
+    EXPECT_EQ(callers[0], std::this_thread::get_id());
+  }
+  b.flush();
+}
+
+TEST(Batcher, AnInlineBatchNeverOvertakesOneTheBatcherThreadIsSending) {
+  // The batcher thread's first batch blocks inside the sink; meanwhile the producer fills the
+  // inline threshold. Sending that batch inline would put the newer readings first.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first_entered = false, release = false;
+  std::vector<std::string> applied;
+  Batcher b(
+      [&](std::vector<context::Observation> o, const context::Visibility&,
+          std::function<void(core::Status)> done) {
+        std::unique_lock lock(mu);
+        if (!first_entered) {
+          first_entered = true;
+          cv.notify_all();
+          cv.wait(lock, [&] { return release; });
+        }
+        applied.push_back(o.front().entity_id);  // in the order the broker would apply them
+        lock.unlock();
+        done(core::Status::success());
+      },
+      {.linger = 1ms, .max_batch = 1000, .max_in_flight = 4, .dispatch_inline_at = 3});
+  b.add("46", obs(1));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return first_entered; }));
+  }
+  for (int i = 2; i <= 4; ++i) b.add("46", obs(i));  // reaches the threshold: must not send
+  {
+    std::lock_guard lock(mu);
+    release = true;
+    cv.notify_all();
+  }
+  b.flush();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(applied.size(), 2u);
+  EXPECT_EQ(applied[0], "urn:ngsi-ld:T:1");
+  EXPECT_EQ(applied[1], "urn:ngsi-ld:T:2");
+}
+
 }  // namespace
 }  // namespace ioc::mqtt
