@@ -503,8 +503,11 @@ core::Result<std::unique_ptr<Application>> Application::create(const core::Serve
   p->retention->start();
   if (auto s = startIncidents(*p, config, clock); !s.ok()) return s.error();
   // Workers hash passwords and wait on durable writes; sized so that group commit has company.
+  // Asio's threads take the name of the thread that starts them: this one's, for a moment.
+  core::nameThisThread("ioc-worker");
   p->workers = std::make_unique<boost::asio::thread_pool>(
       std::max(4u, 2 * std::thread::hardware_concurrency()));
+  core::nameThisThread("cityioc");
   p->api = std::make_unique<api::Api>(api::ApiServices{
       p->store.get(), p->auth.get(), p->identity.get(), &p->units, &clock, p->workers.get(),
       p->broker.get(), p->contexts.get(), p->devices.get(), p->subscriptions.get(),
