@@ -52,21 +52,39 @@ core::Status HourlyAqiTracker::add(int64_t unix_ms, Pollutant pollutant, double 
     return invalid(std::string(pollutantName(pollutant)) + " value must be a finite value >= 0");
   }
   const int64_t hour = hourOf(unix_ms);
+  if (hour <= kEmpty || hour > std::numeric_limits<int32_t>::max()) {
+    return invalid("reading time out of range");
+  }
   if (latest_hour_ != kNoHour && hour <= latest_hour_ - kHours) {
     return invalid("reading is older than the 12-hour NowCast window");
   }
   if (latest_hour_ == kNoHour || hour > latest_hour_) latest_hour_ = hour;
 
-  Bucket& b = buckets_[static_cast<size_t>(slot)][ringIndex(hour)];
+  auto& ring = ring_of_slot_[static_cast<size_t>(slot)];
+  constexpr auto kRing = static_cast<size_t>(kHours);
+  if (ring < 0) {  // this pollutant's first reading: its ring, and no spare capacity
+    ring = static_cast<int8_t>(rings_.size() / kRing);
+    rings_.reserve(rings_.size() + kRing);
+    rings_.resize(rings_.size() + kRing);
+  }
+  Bucket& b = rings_[static_cast<size_t>(ring) * kRing + ringIndex(hour)];
   // A bucket holding an older hour is stale (that hour left the window): reuse it.
-  if (b.hour != hour) b = Bucket{hour, 0, 0};
+  if (b.hour != hour) b = Bucket{static_cast<int32_t>(hour), 0, 0};
   b.sum += ug_m3;
   ++b.count;
   return {};
 }
 
+const HourlyAqiTracker::Bucket* HourlyAqiTracker::ringOf(int slot) const {
+  const int8_t ring = ring_of_slot_[static_cast<size_t>(slot)];
+  return ring < 0 ? nullptr
+                  : rings_.data() + static_cast<size_t>(ring) * static_cast<size_t>(kHours);
+}
+
 std::optional<double> HourlyAqiTracker::meanOfHour(int slot, int64_t hour) const {
-  const Bucket& b = buckets_[static_cast<size_t>(slot)][ringIndex(hour)];
+  const Bucket* ring = ringOf(slot);
+  if (ring == nullptr) return std::nullopt;
+  const Bucket& b = ring[ringIndex(hour)];
   if (b.hour != hour || b.count == 0) return std::nullopt;
   return b.sum / b.count;
 }

@@ -4,16 +4,19 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <vector>
 
 #include "core/result.h"
 #include "indices/vn_aqi.h"
 
 namespace ioc::indices {
 
-//! Keeps the last 12 hourly buckets (sum and count) per measured pollutant in a fixed ring, so
-//! memory is constant (~2 KB) and add() is O(1); current() is O(12 × pollutants). Hours are
-//! aligned to the Unix epoch, which gives the same boundaries in UTC and UTC+7. Not thread-safe:
-//! one tracker per station, owned by whoever serialises that station's readings.
+//! Keeps the last 12 hourly buckets (sum and count) of each pollutant the station has reported,
+//! in a fixed ring, so add() is O(1) and current() is O(12 × pollutants). Memory follows the
+//! pollutants in use: ~0.2 KB per pollutant (a city runs one tracker per station — 100,000
+//! stations held 197 MB when every tracker kept all six pollutants' rings). Hours are aligned to
+//! the Unix epoch, which gives the same boundaries in UTC and UTC+7. Not thread-safe: one
+//! tracker per station, owned by whoever serialises that station's readings.
 class HourlyAqiTracker {
  public:
   static constexpr int64_t kHourMs = 3'600'000;
@@ -44,19 +47,23 @@ class HourlyAqiTracker {
   // Measured pollutants: every Pollutant except O3_8h.
   static constexpr int kSlots = 6;
   static constexpr int64_t kNoHour = std::numeric_limits<int64_t>::min();
+  static constexpr int32_t kEmpty = std::numeric_limits<int32_t>::min();
 
   struct Bucket {
-    int64_t hour = kNoHour;  // hours since the epoch; kNoHour = empty
-    double sum = 0;
+    int32_t hour = kEmpty;  // hours since the epoch (±245,000 years)
     uint32_t count = 0;
+    double sum = 0;
   };
 
   static int slotOf(Pollutant p);
+  const Bucket* ringOf(int slot) const;
   std::optional<double> meanOfHour(int slot, int64_t hour) const;
   std::optional<double> nowcastOfHour(int slot, int64_t hour) const;
   std::optional<AqiResult> aqiOfHour(int64_t hour) const;
 
-  std::array<std::array<Bucket, kHours>, kSlots> buckets_{};
+  //! kHours buckets per pollutant in use, in the order each was first reported.
+  std::vector<Bucket> rings_;
+  std::array<int8_t, kSlots> ring_of_slot_{-1, -1, -1, -1, -1, -1};  //!< -1: never reported
   int64_t latest_hour_ = kNoHour;
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <random>
 #include <vector>
@@ -168,6 +169,25 @@ TEST(HourlyAqiTracker, MatchesBruteForce) {
     }
   }
   EXPECT_GT(published, 2000);  // the comparison must mostly be about published indices
+}
+
+TEST(HourlyAqiTracker, HoldsRingsOnlyForThePollutantsItWasGiven) {
+  // One tracker per station: 100,000 stations with six rings each held 197 MB.
+  EXPECT_LE(sizeof(HourlyAqiTracker), 48u);
+  HourlyAqiTracker t;
+  const int64_t t0 = 1'772'323'200'000;
+  ASSERT_TRUE(t.add(t0, Pollutant::PM25, 30).ok());
+  ASSERT_TRUE(t.add(t0 + 1000, Pollutant::NO2, 40).ok());
+  EXPECT_EQ(t.hourlyMean(Pollutant::PM25, t0), 30.0);
+  EXPECT_EQ(t.hourlyMean(Pollutant::NO2, t0), 40.0);
+  EXPECT_FALSE(t.hourlyMean(Pollutant::PM10, t0));
+}
+
+TEST(HourlyAqiTracker, RefusesTimesBeyondItsHourRange) {
+  HourlyAqiTracker t;
+  EXPECT_FALSE(t.add(std::numeric_limits<int64_t>::max(), Pollutant::PM25, 30).ok());
+  EXPECT_FALSE(t.add(std::numeric_limits<int64_t>::min(), Pollutant::PM25, 30).ok());
+  EXPECT_FALSE(t.latestHourStartMs());
 }
 
 }  // namespace
