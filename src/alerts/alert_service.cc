@@ -293,28 +293,26 @@ void AlertService::processChange(const context::EntityChange& change) {
   if (!first.is_string()) return;
   const std::string& type_iri = first.get_ref<const std::string&>();
   EntityMeta& meta = meta_[e.id];
-  if (meta.type_iri != type_iri) {
-    meta.type_iri = type_iri;
-    meta.type = shortName(type_iri);
-  }
+  if (meta.type_names == nullptr || meta.typeIri() != type_iri) meta.type_names = &names(type_iri);
   meta.unit_code = e.unit_code;
   meta.location = pointOf(e.doc);
-  if (!indices_ || meta.type != "WaterQualityObserved") return;
+  if (!indices_ || meta.type() != "WaterQualityObserved") return;
   // Compliance looks at every parameter together: the entity's current values.
-  EntityReadings r{e.id, meta.type, {}, {}, e.modified_at_ms};
+  EntityReadings r{e.id, meta.type(), {}, {}, e.modified_at_ms};
   for (const auto& [key, attr] : e.doc.items()) {
     if (auto v = numericOf(attr, e.modified_at_ms)) {
       r.latest[shortName(key)] = v->first;
       r.time_ms = std::max(r.time_ms, v->second);
     }
   }
-  if (auto write_back = indices_->update(r)) writeBack(e.id, meta.type_iri, std::move(*write_back));
+  if (auto write_back = indices_->update(r))
+    writeBack(e.id, meta.typeIri(), std::move(*write_back));
 }
 
-const std::string& AlertService::shortAttribute(const std::string& iri) {
+const AlertService::Names& AlertService::names(const std::string& iri) {
   auto it = short_names_.find(iri);
   if (it == short_names_.end()) it = short_names_.emplace(iri, shortName(iri)).first;
-  return it->second;
+  return *it;
 }
 
 const AlertService::EntityMeta* AlertService::metaOf(const std::string& entity_id) {
@@ -322,7 +320,7 @@ const AlertService::EntityMeta* AlertService::metaOf(const std::string& entity_i
   if (it != meta_.end()) return &it->second;
   auto e = broker_.get(entity_id, context::Visibility{""});
   if (!e || e->types().empty()) return nullptr;
-  EntityMeta meta{shortName(e->types()[0]), e->types()[0], e->unit_code, pointOf(e->doc)};
+  EntityMeta meta{&names(e->types()[0]), e->unit_code, pointOf(e->doc)};
   return &meta_.emplace(entity_id, std::move(meta)).first->second;
 }
 
@@ -345,12 +343,12 @@ void AlertService::processPoints(const std::vector<model::Point>& points,
 
 void AlertService::processReading(const model::Point* begin, const model::Point* end,
                                   const EntityMeta& meta, std::vector<AlertChange>& out) {
-  const bool indexed = indices_ && CityIndices::readsPoints(meta.type);
+  const bool indexed = indices_ && CityIndices::readsPoints(meta.type());
   std::map<std::string, double> changed;
   // One reading object reused: its strings keep their capacity, so no allocation per point.
   rules::Reading& r = reading_;
   r.entity_id.assign(begin->entity_id);
-  r.entity_type.assign(meta.type);
+  r.entity_type.assign(meta.type());
   r.location = meta.location;
   for (const model::Point* p = begin; p != end; ++p) {
     const std::string& attr = shortAttribute(p->attribute);
@@ -361,9 +359,9 @@ void AlertService::processReading(const model::Point* begin, const model::Point*
     if (indexed) changed[attr] = p->value;
   }
   if (!indexed) return;
-  EntityReadings readings{begin->entity_id, meta.type, std::move(changed), {}, begin->at_ms};
+  EntityReadings readings{begin->entity_id, meta.type(), std::move(changed), {}, begin->at_ms};
   if (auto write_back = indices_->update(readings)) {
-    writeBack(readings.id, meta.type_iri, std::move(*write_back));
+    writeBack(readings.id, meta.typeIri(), std::move(*write_back));
   }
 }
 
