@@ -301,7 +301,7 @@ void AlertService::processChange(const context::EntityChange& change) {
   EntityReadings r{e.id, meta.type(), {}, {}, e.modified_at_ms};
   for (const auto& [key, attr] : e.doc.items()) {
     if (auto v = numericOf(attr, e.modified_at_ms)) {
-      r.latest[shortName(key)] = v->first;
+      r.latest[shortAttribute(key)] = v->first;
       r.time_ms = std::max(r.time_ms, v->second);
     }
   }

@@ -166,6 +166,12 @@ struct Deadline {
   auto operator<=>(const Deadline&) const = default;
 };
 
+// Index keys: "e|<entity id>" for rules on one entity, "t|<type>\x1f<attribute>" (either may be
+// empty) for the others. The fill* forms reuse a buffer: readings look keys up, rules make them.
+void fillEntityKey(std::string& key, std::string_view entity_id) {
+  key.assign("e|").append(entity_id);
+}
+
 void fillTypeAttrKey(std::string& key, std::string_view type, std::string_view attribute) {
   key.assign("t|").append(type).append(1, '\x1f').append(attribute);
 }
@@ -183,7 +189,11 @@ std::string indexKey(const Rule& r) {
     case RuleKind::kKpi:
       return "k|" + r.kpi;
     default:
-      if (!r.target.entity_id.empty()) return "e|" + r.target.entity_id;
+      if (!r.target.entity_id.empty()) {
+        std::string key;
+        fillEntityKey(key, r.target.entity_id);
+        return key;
+      }
       return typeAttrKey(r.target.entity_type, r.target.attribute);
   }
 }
@@ -287,7 +297,7 @@ struct Engine::Impl {
 
   void collectEntity(std::string_view entity_id, const std::optional<geo::Position>& cur,
                      const std::optional<geo::Position>& prev) {
-    lookup_key.assign("e|").append(entity_id);
+    fillEntityKey(lookup_key, entity_id);
     collect(lookup_key, cur, prev);
   }
 
