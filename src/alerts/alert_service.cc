@@ -261,6 +261,7 @@ void AlertService::run() {
       std::lock_guard guard(mu_);
       for (const auto& input : batch) process(input, changes);
       if (tick) applySignals(engine_.tick(clock_.nowUnixMs()), "", changes);
+      flushWriteBacks();
     }
     persistAndPublish(std::move(changes), tick);
     lock.lock();
@@ -384,12 +385,26 @@ void AlertService::writeBack(const std::string& entity_id, const std::string& ty
     }
     renamed[name] = std::move(value);
   }
-  std::vector<context::Observation> obs;
-  obs.push_back({entity_id, type_iri, std::move(renamed), /*only_existing=*/true});
-  broker_.ingest(std::move(obs), context::Visibility{""}, [id = entity_id](core::Status s) {
-    if (!s.ok())
-      core::logWarn("index write-back failed", {{"entity", id}, {"error", s.error().message}});
-  });
+  auto [slot, fresh] = write_back_slot_.try_emplace(entity_id, write_backs_.size());
+  if (fresh) {
+    write_backs_.push_back(
+        {entity_id, type_iri, json::object(), /*only_existing=*/true, std::vector<model::Point>{}});
+  }
+  context::Observation& pending = write_backs_[slot->second];
+  context::collectPoints(entity_id, renamed, nullptr, clock_.nowUnixMs(), *pending.points);
+  for (auto& [name, value] : renamed.items()) pending.attrs[name] = std::move(value);
+}
+
+void AlertService::flushWriteBacks() {
+  if (write_backs_.empty()) return;
+  write_back_slot_.clear();
+  const size_t entities = write_backs_.size();
+  broker_.ingest(std::exchange(write_backs_, {}), context::Visibility{""},
+                 [entities](core::Status s) {
+                   if (s.ok()) return;
+                   core::logWarn("index write-back failed",
+                                 {{"entities", entities}, {"error", s.error().message}});
+                 });
 }
 
 void AlertService::applySignals(const std::vector<rules::Signal>& signals, const std::string& unit,

@@ -159,6 +159,37 @@ TEST_F(Alerts, VnAqiIsWrittenBackAndRaisesItsOwnAlert) {
   EXPECT_EQ(a["value"], 164);
 }
 
+TEST_F(Alerts, ABacklogReplayedInOneBatchKeepsEveryDerivedIndexInTheHistory) {
+  // Four hours at 100 µg/m³ in one request: the worker hears them together and writes the
+  // station once, but the AQI of each hour with enough data (NowCast needs two of the last
+  // three hours: 04:30, 05:30, 06:30) stays in the history, each 164.
+  std::vector<json> lines;
+  for (const char* at : {"2026-11-22T03:30:00Z", "2026-11-22T04:30:00Z", "2026-11-22T05:30:00Z",
+                         "2026-11-22T06:30:00Z"}) {
+    lines.push_back({{"entity", kStation}, {"attr", "pm25"}, {"value", 100}, {"observedAt", at}});
+  }
+  ASSERT_EQ(telemetry(lines).status, 200u);
+  const std::string history = std::string("/ngsi-ld/v1/temporal/entities/") + kStation +
+                              "?attrs=airQualityIndex&timerel=after&timeAt=2026-11-22T00:00:00Z";
+  json aqi;
+  ASSERT_TRUE(eventually(
+      [&] {
+        aqi = get(port(), history, admin_).json()["airQualityIndex"];
+        return aqi.is_array() && aqi.size() >= 3;
+      },
+      10s))
+      << aqi.dump();
+  ASSERT_EQ(aqi.size(), 3u) << aqi.dump();
+  const char* hours[] = {"2026-11-22T04:30:00.000Z", "2026-11-22T05:30:00.000Z",
+                         "2026-11-22T06:30:00.000Z"};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(aqi[i]["value"], 164) << aqi.dump();
+    EXPECT_EQ(aqi[i]["observedAt"], hours[i]) << aqi.dump();
+  }
+  json entity = get(port(), std::string("/ngsi-ld/v1/entities/") + kStation, admin_).json();
+  EXPECT_EQ(entity["airQualityIndex"]["observedAt"], hours[2]) << entity.dump();
+}
+
 TEST_F(Alerts, CapXmlAndPublicFeed) {
   ASSERT_EQ(reading(70, "2026-11-22T06:00:00Z").status, 200u);
   json a = openAlert("pm25-high");
