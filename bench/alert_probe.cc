@@ -14,10 +14,11 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "core/json.h"
 
 namespace {
 
@@ -25,7 +26,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-using nlohmann::json;
+using json = ioc::Json;
 using Clock = std::chrono::steady_clock;
 
 struct Samples {

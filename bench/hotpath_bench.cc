@@ -72,6 +72,22 @@ void BM_ParseJsonBody(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseJsonBody);
 
+//! An object whose keys come in reverse order: each would be inserted at the front of its
+//! sorted vector (quadratic); the parser appends and sorts once (core/json.h).
+void BM_ParseObjectKeysReversed(benchmark::State& state) {
+  std::string body = "{";
+  for (int64_t i = state.range(0); i > 0; --i) {
+    body += (body.size() > 1 ? ",\"" : "\"") + std::to_string(1'000'000 + i) + "\":1";
+  }
+  body += "}";
+  for (auto _ : state) {
+    auto j = ioc::api::parseJsonObject(body);
+    benchmark::DoNotOptimize(j.ok());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_ParseObjectKeysReversed)->Arg(1000)->Arg(100000);
+
 void BM_FoldVietnamese(benchmark::State& state) {
   const std::string text = "Phường Thuận Hoá, Thành phố Huế — Trung tâm giám sát điều hành";
   for (auto _ : state) benchmark::DoNotOptimize(ioc::core::foldVietnamese(text));

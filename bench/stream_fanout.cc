@@ -15,9 +15,10 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "core/json.h"
 
 namespace {
 
@@ -25,7 +26,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-using nlohmann::json;
+using json = ioc::Json;
 
 int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -13,7 +13,7 @@
 
 namespace ioc::alerts {
 
-using nlohmann::json;
+using json = ioc::Json;
 using rules::AlertChange;
 using rules::ChangeType;
 

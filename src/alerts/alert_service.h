@@ -17,7 +17,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -30,6 +29,7 @@
 #include "alerts/city_indices.h"
 #include "context/broker.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "model/audit_entry.h"
 #include "rules/alert.h"
 #include "rules/engine.h"
@@ -88,13 +88,13 @@ class AlertService {
 
   // Rules (documents of kind "rule"; every change audited).
   //! Creates (id absent or new) or replaces a rule; the version increases on every change.
-  core::Result<nlohmann::json> putRule(nlohmann::json body, const Caller& who,
-                                       const std::optional<std::string>& path_id);
+  core::Result<ioc::Json> putRule(ioc::Json body, const Caller& who,
+                                  const std::optional<std::string>& path_id);
   core::Status deleteRule(const std::string& id, const Caller& who);
-  std::vector<nlohmann::json> rules() const;
-  std::optional<nlohmann::json> rule(const std::string& id) const;
+  std::vector<ioc::Json> rules() const;
+  std::optional<ioc::Json> rule(const std::string& id) const;
   //! {"version": N, "rules": [...]}: rules newer than the stored ones replace them.
-  core::Result<size_t> importRules(const nlohmann::json& file, const Caller& who);
+  core::Result<size_t> importRules(const ioc::Json& file, const Caller& who);
 
   // Alerts.
   std::vector<AlertView> alerts(const AlertFilter& filter, const std::string& unit,
@@ -150,7 +150,7 @@ class AlertService {
   const Names& names(const std::string& iri);
   const std::string& shortAttribute(const std::string& iri) { return names(iri).second; }
   //! Queues derived attributes for the entity; flushWriteBacks() writes them.
-  void writeBack(const std::string& entity_id, const std::string& type_iri, nlohmann::json attrs);
+  void writeBack(const std::string& entity_id, const std::string& type_iri, ioc::Json attrs);
   //! One write for everything the worker's batch derived: per entity the last values, with a
   //! time-series point for each one computed. Catching up on a backlog (a month of readings
   //! replayed) derives an index per reading; writing each as its own version held 112 MB of
@@ -159,10 +159,10 @@ class AlertService {
   void applySignals(const std::vector<rules::Signal>& signals, const std::string& unit,
                     std::vector<rules::AlertChange>& out);
   void persistAndPublish(std::vector<rules::AlertChange> changes, bool flush_dirty);
-  nlohmann::json alertDocument(const rules::Alert& a) const;
+  ioc::Json alertDocument(const rules::Alert& a) const;
   AlertView viewOf(const rules::Alert& a) const;
   bool visibleTo(const std::string& alert_unit, const std::string& caller_unit) const;
-  core::Status persistRule(const nlohmann::json& doc, const std::string& id, bool deleted,
+  core::Status persistRule(const ioc::Json& doc, const std::string& id, bool deleted,
                            const Caller& who, const std::string& action);
   std::optional<geo::Geometry> ward(const std::string& code) const;
   static std::string shortName(const std::string& iri);
@@ -177,7 +177,7 @@ class AlertService {
   rules::Engine engine_;
   rules::AlertBook book_;
   std::unique_ptr<CityIndices> indices_;
-  std::map<std::string, nlohmann::json> rule_docs_;             //!< id → stored rule document
+  std::map<std::string, ioc::Json> rule_docs_;                  //!< id → stored rule document
   std::unordered_map<std::string, std::string> alert_units_;    //!< alert id → unit code
   std::unordered_map<std::string, std::string> subject_units_;  //!< event cluster → unit code
   std::unordered_map<std::string, EntityMeta> meta_;          //!< entity id → what readings need

@@ -8,7 +8,7 @@
 
 namespace ioc::alerts {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 

@@ -9,11 +9,11 @@
 //    QCVN 40:2011/BTNMT) and `qcvn40Status`.
 // Threading: not thread-safe; the AlertService worker thread drives it.
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "core/json.h"
 #include "core/result.h"
 #include "indices/aqi_tracker.h"
 #include "indices/flood_alarm.h"
@@ -47,16 +47,16 @@ class CityIndices {
 
   //! Expanded-name-free attributes to write back onto the entity (normalized NGSI-LD with short
   //! names), or nullopt when nothing changed — so a write-back never triggers another.
-  std::optional<nlohmann::json> update(const EntityReadings& r);
+  std::optional<ioc::Json> update(const EntityReadings& r);
   //! Whether readings of this type feed an index one point at a time (so others skip the work).
   static bool readsPoints(const std::string& type) {
     return type == "AirQualityObserved" || type == "WaterObserved";
   }
 
  private:
-  std::optional<nlohmann::json> airQuality(const EntityReadings& r);
-  std::optional<nlohmann::json> flood(const EntityReadings& r);
-  std::optional<nlohmann::json> wastewater(const EntityReadings& r);
+  std::optional<ioc::Json> airQuality(const EntityReadings& r);
+  std::optional<ioc::Json> flood(const EntityReadings& r);
+  std::optional<ioc::Json> wastewater(const EntityReadings& r);
 
   IndexConfig config_;
   struct AqiState {

@@ -29,9 +29,8 @@ std::string_view bearerToken(const net::Request& req) {
 }
 }  // namespace
 
-net::Response jsonResponse(const nlohmann::json& body, status st) {
-  return net::Response::json(st,
-                             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+net::Response jsonResponse(const ioc::Json& body, status st) {
+  return net::Response::json(st, body.dump(-1, ' ', false, ioc::Json::error_handler_t::replace));
 }
 
 Api::Api(ApiServices services) : services_(services) {

@@ -136,7 +136,6 @@ void addJsonLdContextRoutes(Api& api);
 AsyncApiFn inlineUnlessFetching(const ApiServices* services, ApiFn fn);
 
 //! JSON response helpers.
-net::Response jsonResponse(const nlohmann::json& body,
-                           net::http::status status = net::http::status::ok);
+net::Response jsonResponse(const ioc::Json& body, net::http::status status = net::http::status::ok);
 
 }  // namespace ioc::api

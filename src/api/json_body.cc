@@ -33,19 +33,19 @@ int jsonDepth(std::string_view body, int limit) {
   return max_depth;
 }
 
-core::Result<nlohmann::json> parseJsonObject(std::string_view body) {
+core::Result<ioc::Json> parseJsonObject(std::string_view body) {
   if (body.empty()) return makeError(Errc::kMalformedInput, "request body is empty");
   if (!core::isValidUtf8(body)) return makeError(Errc::kMalformedInput, "body is not valid UTF-8");
   if (jsonDepth(body, kMaxJsonDepth) > kMaxJsonDepth) {
     return makeError(Errc::kMalformedInput, "JSON nested deeper than 32 levels");
   }
-  auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  auto json = ioc::Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return makeError(Errc::kMalformedInput, "malformed JSON");
   if (!json.is_object()) return makeError(Errc::kInvalidArgument, "expected a JSON object");
   return json;
 }
 
-core::Result<nlohmann::json> readJsonBody(const net::Request& req) {
+core::Result<ioc::Json> readJsonBody(const net::Request& req) {
   std::string_view type = req.header(net::http::field::content_type);
   std::string_view base = type.substr(0, type.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
@@ -57,7 +57,7 @@ core::Result<nlohmann::json> readJsonBody(const net::Request& req) {
   return parseJsonObject(req.raw.body());
 }
 
-core::Result<std::optional<std::string>> stringField(const nlohmann::json& obj, const char* name,
+core::Result<std::optional<std::string>> stringField(const ioc::Json& obj, const char* name,
                                                      size_t max_len) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::optional<std::string>{};
@@ -71,7 +71,7 @@ core::Result<std::optional<std::string>> stringField(const nlohmann::json& obj, 
   return std::optional<std::string>(s);
 }
 
-core::Result<std::optional<bool>> boolField(const nlohmann::json& obj, const char* name) {
+core::Result<std::optional<bool>> boolField(const ioc::Json& obj, const char* name) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::optional<bool>{};
   if (!it->is_boolean())
@@ -79,8 +79,7 @@ core::Result<std::optional<bool>> boolField(const nlohmann::json& obj, const cha
   return std::optional<bool>(it->get<bool>());
 }
 
-core::Status onlyFields(const nlohmann::json& obj,
-                        std::initializer_list<std::string_view> allowed) {
+core::Status onlyFields(const ioc::Json& obj, std::initializer_list<std::string_view> allowed) {
   for (const auto& [key, _] : obj.items()) {
     bool known = false;
     for (auto a : allowed) known = known || key == a;

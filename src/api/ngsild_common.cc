@@ -13,7 +13,7 @@ using context::TermMap;
 using net::Request;
 using net::Response;
 using net::http::status;
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 constexpr const char* kErrors = "https://uri.etsi.org/ngsi-ld/errors/";

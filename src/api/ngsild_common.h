@@ -30,12 +30,12 @@ std::string lowerMediaType(std::string_view header);
 //! The request's @context: from the body (application/ld+json) or the Link header.
 core::Result<std::shared_ptr<const context::TermMap>> requestTerms(const ApiServices& s,
                                                                    const net::Request& req,
-                                                                   const nlohmann::json* body);
+                                                                   const ioc::Json* body);
 //! Parses a JSON body (object or array) after checking the media type.
-core::Result<nlohmann::json> ldBody(const net::Request& req, bool array);
+core::Result<ioc::Json> ldBody(const net::Request& req, bool array);
 //! Sets the response representation: @context in the body for ld+json, else a Link header.
-net::Response ldResponse(nlohmann::json body, const context::TermMap& terms,
-                         const net::Request& req, net::http::status st = net::http::status::ok);
+net::Response ldResponse(ioc::Json body, const context::TermMap& terms, const net::Request& req,
+                         net::http::status st = net::http::status::ok);
 std::vector<std::string> splitList(const std::string& s);
 //! Accept must allow JSON or JSON-LD (RFC 9110 §12.5.1); anything else is 406.
 bool acceptable(const net::Request& req);

@@ -11,7 +11,7 @@
 
 namespace ioc::api::open311 {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 

@@ -6,13 +6,13 @@
 // the reporter's identity, hidden reports and redacted photos never appear.
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 #include "reports/catalog.h"
 #include "reports/report.h"

@@ -422,7 +422,7 @@ core::Status readLocation(const net::FormFields& fields, reports::Submission& su
 }
 
 //! attribute[code]=value; attribute[code][]=value for each value of a multivaluelist.
-core::Status readAttributes(const net::FormFields& fields, nlohmann::json& out) {
+core::Status readAttributes(const net::FormFields& fields, ioc::Json& out) {
   constexpr std::string_view kPrefix = "attribute[";
   for (const auto& [k, v] : fields) {
     if (k.rfind(kPrefix, 0) != 0) continue;

@@ -24,7 +24,7 @@ using auth::Permission;
 using auth::Principal;
 using net::http::status;
 using net::http::verb;
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 

@@ -16,7 +16,7 @@ using net::Request;
 using net::Response;
 using net::http::status;
 using net::http::verb;
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 
@@ -93,7 +93,7 @@ Response telemetry(const ApiServices& s, const Request& req, const Principal& wh
       rejected.push_back({{"line", line_no}, {"error", *error}});
       continue;
     }
-    instance["createdAt"] = instance["modifiedAt"] = core::formatRfc3339(now);
+    instance["createdAt"] = instance["modifiedAt"] = now;  // Unix ms, as the broker keeps them
     // One observation per line, in order: every reading becomes a time-series point and the
     // last one is the attribute's current value.
     context::Observation obs;

@@ -18,7 +18,7 @@ using net::Request;
 using net::Response;
 using net::http::status;
 using net::http::verb;
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 

@@ -125,7 +125,7 @@ void publishAlert(Application::Parts& p, const rules::AlertChange& change,
   const rules::Alert& a = view.alert;
   std::optional<std::pair<double, double>> point;
   if (a.area && !a.area->points.empty()) point = {{a.area->points[0].lon, a.area->points[0].lat}};
-  nlohmann::json payload = rules::alertToJson(a);
+  ioc::Json payload = rules::alertToJson(a);
   payload["unitCode"] = view.unit_code;
   payload["change"] = std::string(rules::toString(change.type));
   p.hub->publish({"alerts",
@@ -156,7 +156,7 @@ void publishAlert(Application::Parts& p, const rules::AlertChange& change,
 // Incidents reach the live stream; staff hear of new, escalated and overdue ones; camera and
 // hotline incidents are also events for correlation rules (N of a kind nearby → one alert).
 void publishIncident(Application::Parts& p, const incidents::IncidentEvent& e) {
-  const nlohmann::json& inc = e.incident;
+  const ioc::Json& inc = e.incident;
   std::optional<std::pair<double, double>> point;
   if (inc.contains("location") && inc["location"].is_object()) {
     point = {{inc["location"].value("lon", 0.0), inc["location"].value("lat", 0.0)}};
@@ -164,7 +164,7 @@ void publishIncident(Application::Parts& p, const incidents::IncidentEvent& e) {
   const std::string id = inc.value("id", "");
   p.hub->publish({"incidents", e.unit_code, e.type, point, id, inc, {}, 0, {}});
   if (e.type == "incident.created" && p.alerts && point) {
-    const nlohmann::json source = inc.value("source", nlohmann::json::object());
+    const ioc::Json source = inc.value("source", ioc::Json::object());
     const std::string kind = source.value("kind", "");
     rules::Event ev;
     ev.id = id;
@@ -342,7 +342,7 @@ void tellCitizens(Application::Parts& p, const reports::ReportEvent& e) {
 // Citizen reports on the live stream ("reports" topic) and, with a location, as rule events, so
 // that a count-in-window rule can correlate many reports of one kind in one place.
 void publishReport(Application::Parts& p, const reports::ReportEvent& e) {
-  const nlohmann::json& r = e.report;
+  const ioc::Json& r = e.report;
   std::optional<std::pair<double, double>> point;
   if (r["location"].is_object()) point = {{r["location"]["long"], r["location"]["lat"]}};
   const std::string id = r.value("id", "");

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "api/api.h"
@@ -16,6 +15,7 @@
 #include "audit/verify.h"
 #include "auth/identity_service.h"
 #include "core/config.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "mqtt/ingest.h"
 #include "sim/simulator.h"
@@ -282,7 +282,7 @@ int simulate(const std::vector<std::string>& args) {
 }
 
 int routes() {
-  nlohmann::json out = nlohmann::json::array();
+  ioc::Json out = ioc::Json::array();
   for (const auto& r : api::Api::routeTable()) {
     out.push_back({{"method", std::string(net::http::to_string(r.method))},
                    {"path", r.pattern},

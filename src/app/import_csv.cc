@@ -27,7 +27,7 @@ namespace ioc::app {
 
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr size_t kBatchPoints = 10000;
 constexpr size_t kShownBadRows = 5;

@@ -1,9 +1,8 @@
 #include "auth/identity_service.h"
 
-#include <nlohmann/json.hpp>
-
 #include "auth/password.h"
 #include "auth/tokens.h"
+#include "core/json.h"
 
 namespace ioc::auth {
 
@@ -59,9 +58,9 @@ core::Result<model::User> IdentityService::createUser(const NewUser& in,
   user.unit_code = in.unit_code;
   user.password_hash = *hash;
   user.created_at_ms = user.updated_at_ms = clock_.nowUnixMs();
-  nlohmann::json detail = {{"username", user.username},
-                           {"role", model::roleName(user.role)},
-                           {"unit_code", user.unit_code}};
+  ioc::Json detail = {{"username", user.username},
+                      {"role", model::roleName(user.role)},
+                      {"unit_code", user.unit_code}};
   auto written = store_.writeSync([&](storage::WriteTx& tx) -> core::Status {
     auto id = tx.insertUser(user);
     if (!id.ok()) return id.error();
@@ -85,7 +84,7 @@ core::Result<model::User> IdentityService::updateUser(int64_t id, const UserPatc
   if (!found.ok()) return found.error();
   if (!*found) return makeError(Errc::kNotFound, "no such user");
   model::User user = **found;
-  nlohmann::json detail = nlohmann::json::object();
+  ioc::Json detail = ioc::Json::object();
   if (patch.role) {
     user.role = *patch.role;
     detail["role"] = model::roleName(user.role);
@@ -137,10 +136,10 @@ core::Result<CreatedKey> IdentityService::createKey(const NewKey& in, const mode
   out.key.key_hash = hashToken(out.secret);
   out.key.prefix = out.secret.substr(0, 10);
   out.key.created_at_ms = clock_.nowUnixMs();
-  nlohmann::json detail = {{"name", in.name},
-                           {"scope", model::scopeName(in.scope)},
-                           {"unit_code", in.unit_code},
-                           {"prefix", out.key.prefix}};
+  ioc::Json detail = {{"name", in.name},
+                      {"scope", model::scopeName(in.scope)},
+                      {"unit_code", in.unit_code},
+                      {"prefix", out.key.prefix}};
   auto written = store_.writeSync([&](storage::WriteTx& tx) -> core::Status {
     auto id = tx.insertApiKey(out.key);
     if (!id.ok()) return id.error();

@@ -10,7 +10,7 @@ namespace ioc::calendar {
 namespace {
 
 using core::Errc;
-using nlohmann::json;
+using json = ioc::Json;
 
 core::Error invalid(const std::string& message) {
   return core::makeError(Errc::kInvalidArgument, "calendar: " + message);

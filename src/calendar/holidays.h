@@ -4,7 +4,6 @@
 // the Saturdays worked in exchange. Both feed the working-day calendar behind SLA deadlines.
 #include <array>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "calendar/date.h"
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::calendar {
@@ -66,7 +66,7 @@ inline constexpr int kHolidayLastYear = 2199;
 //! "national_day": [...], "days_off": [...], "working_days": [...], "compensate": true,
 //! "source": "...", "note": "..."}}. Unknown keys are errors, so that a typo cannot silently
 //! drop a day off; every date must lie in its year.
-core::Result<std::map<int, YearSchedule>> parseYearSchedules(const nlohmann::json& years);
+core::Result<std::map<int, YearSchedule>> parseYearSchedules(const ioc::Json& years);
 
 //! Every public holiday, compensatory day and scheduled day off for kHolidayFirstYear..
 //! kHolidayLastYear, computed once; immutable and thread-safe afterwards.

@@ -8,7 +8,7 @@ namespace ioc::calendar {
 namespace {
 
 using core::Errc;
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr double kMsPerHour = 3'600'000;
 

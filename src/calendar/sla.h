@@ -4,7 +4,6 @@
 // stops while the city waits on the citizen.
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "calendar/working_calendar.h"
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::calendar {
@@ -32,7 +32,7 @@ struct SlaPolicy {
 //! {"category","priority","duration":{"working_days":3[,"due":"same_time"|"end_of_day"]} or
 //! {"working_hours":4.5},"reminders_pct":[50,75,90],"due_soon_pct":75,
 //! "escalate_after":{"working_hours":4},"note"}. Unknown keys are errors.
-core::Result<SlaPolicy> parseSlaPolicy(const nlohmann::json& obj);
+core::Result<SlaPolicy> parseSlaPolicy(const ioc::Json& obj);
 //! {"policies":[...]} or a bare array of policies.
 core::Result<std::vector<SlaPolicy>> parseSlaPolicies(std::string_view json_text);
 //! Best match: exact, then (category, "*"), then ("*", priority), then ("*", "*"); or nullptr.
@@ -60,7 +60,7 @@ struct SlaState {
 
 //! {"status","fraction_used","budget_ms","used_ms","remaining_ms","deadline_ms","paused",
 //!  "paused_ms","reminders_passed","next_reminder_ms"?,"escalated","escalation_ms"?}.
-nlohmann::json toJson(const SlaState& s);
+ioc::Json toJson(const SlaState& s);
 
 //! The SLA clock of one case. Working time counts from opening except between pause() and
 //! resume(); the deadline moves by the working time spent paused. Not thread-safe (one case is

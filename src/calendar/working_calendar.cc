@@ -3,15 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <utility>
+
+#include "core/json.h"
 
 namespace ioc::calendar {
 namespace {
 
 using core::Errc;
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr int64_t kMsPerMinute = 60'000;
 // A calendar document is a few kilobytes; anything far larger is a wrong path.

@@ -1,16 +1,16 @@
 #include "context/broker.h"
 
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <regex>
 
+#include "core/json.h"
 #include "core/log.h"
 
 namespace ioc::context {
 
 using core::Errc;
 using core::makeError;
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 
@@ -55,9 +55,7 @@ core::Status Broker::load() {
       return true;
     }
     auto ptr = std::make_shared<const Entity>(std::move(*e));
-    for (const auto& t : ptr->types()) by_type_[t][ptr->id] = ptr;
-    indexLocation(ptr->id, nullptr, ptr.get());
-    entities_[ptr->id] = std::move(ptr);
+    publishAt(entities_.find(ptr->id), ptr->id, ptr);
     return true;
   });
   if (!scanned.ok()) return scanned;
@@ -91,7 +89,7 @@ void Broker::indexLocation(const std::string& id, const Entity* before, const En
     unindexed_located_.erase(id);
     if (auto s = grid_slot_.find(id); s != grid_slot_.end()) {
       grid_.remove(s->second);
-      grid_ids_[s->second].clear();
+      grid_ids_[s->second] = nullptr;
       free_slots_.push_back(s->second);
       grid_slot_.erase(s);
     }
@@ -105,10 +103,10 @@ void Broker::indexLocation(const std::string& id, const Entity* before, const En
       free_slots_.pop_back();
     } else {
       slot = static_cast<uint32_t>(grid_ids_.size());
-      grid_ids_.emplace_back();
+      grid_ids_.push_back(nullptr);
     }
     if (grid_.insert(slot, g->points[0].lon, g->points[0].lat)) {
-      grid_ids_[slot] = id;
+      grid_ids_[slot] = &id;
       grid_slot_[id] = slot;
       return;
     }
@@ -127,13 +125,13 @@ std::optional<std::vector<EntityPtr>> Broker::geoCandidates(const GeoFilter& geo
   ngsild::geo::BBox box = ngsild::geo::bbox(geo.geometry);
   if (geo.rel.op == GeoRelOp::kNear) box = ngsild::geo::expandBy(box, *geo.rel.max_distance_m);
   std::vector<std::string_view> ids;
-  for (uint32_t slot : grid_.query(box)) ids.push_back(grid_ids_[slot]);
+  for (uint32_t slot : grid_.query(box)) ids.push_back(*grid_ids_[slot]);
   for (const auto& id : unindexed_located_) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
   std::vector<EntityPtr> out;
   out.reserve(ids.size());
   for (auto id : ids) {
-    auto it = entities_.find(std::string(id));
+    auto it = entities_.find(id);
     if (it != entities_.end()) out.push_back(it->second);
   }
   return out;
@@ -153,35 +151,40 @@ void Broker::publish(const std::string& id, EntityPtr next) {
   publishAt(entities_.find(id), id, std::move(next));
 }
 
-void Broker::publishAt(std::map<std::string, EntityPtr>::iterator it, const std::string& id,
-                       EntityPtr next) {
-  indexLocation(id, it == entities_.end() ? nullptr : it->second.get(), next.get());
+void Broker::publishAt(EntityMap::iterator it, const std::string& id, EntityPtr next) {
+  if (it == entities_.end()) {
+    if (!next) return;
+    it = entities_.emplace(id, nullptr).first;  // the node whose key the indexes view
+  }
+  const std::string& key = it->first;
+  const EntityPtr& current = it->second;
+  indexLocation(key, current.get(), next.get());
   const json* types = next ? typeMember(*next) : nullptr;
-  if (it != entities_.end() && types && types->is_string()) {
-    if (const json* old = typeMember(*it->second); old && *old == *types) {
+  if (current && types && types->is_string()) {
+    if (const json* old = typeMember(*current); old && *old == *types) {
       // The usual update keeps the type: both indexes already list the id, and the new version
-      // takes the old one's place (no index node freed and made again, no id copied, no search
-      // of the whole entity map again).
-      by_type_[types->get_ref<const std::string&>()][id] = next;
+      // takes the old one's place (no index node freed and made again, no search of the whole
+      // entity map again).
+      by_type_[types->get_ref<const std::string&>()][key] = next;
       it->second = std::move(next);
       return;
     }
   }
-  if (it != entities_.end()) {
-    for (const auto& t : it->second->types()) {
+  if (current) {
+    for (const auto& t : current->types()) {
       auto bt = by_type_.find(t);
       if (bt != by_type_.end()) {
-        bt->second.erase(id);
+        bt->second.erase(key);
         if (bt->second.empty()) by_type_.erase(bt);
       }
     }
   }
   if (!next) {
-    if (it != entities_.end()) entities_.erase(it);
+    entities_.erase(it);
     return;
   }
-  for (const auto& t : next->types()) by_type_[t][id] = next;
-  entities_[id] = std::move(next);
+  for (const auto& t : next->types()) by_type_[t][key] = next;
+  it->second = std::move(next);
 }
 
 //! The store records of one write's entity versions, each serialized once by whichever thread
@@ -827,7 +830,7 @@ namespace {
 
 //! Calls visit(name, instance) for every attribute instance of an entity document.
 template <class Visit>
-void forEachInstance(const nlohmann::json& doc, Visit&& visit) {
+void forEachInstance(const ioc::Json& doc, Visit&& visit) {
   for (const auto& [name, value] : doc.items()) {
     if (name == "id" || name == "type") continue;
     if (value.is_array()) {
@@ -838,7 +841,7 @@ void forEachInstance(const nlohmann::json& doc, Visit&& visit) {
   }
 }
 
-std::string attributeType(const nlohmann::json& instance) {
+std::string attributeType(const ioc::Json& instance) {
   if (instance.is_object() && instance.contains("type") && instance["type"].is_string()) {
     return instance["type"].get<std::string>();
   }
@@ -847,13 +850,13 @@ std::string attributeType(const nlohmann::json& instance) {
 
 }  // namespace
 
-TypeStats Broker::statsOf(const std::string& type, const std::map<std::string, EntityPtr>& entities,
+TypeStats Broker::statsOf(const std::string& type, const IdView& entities,
                           const Visibility& who) const {
   TypeStats t{type, 0, {}};
   for (const auto& [id, ptr] : entities) {
     if (!visible(*ptr, who)) continue;
     ++t.entity_count;
-    forEachInstance(ptr->doc, [&](const std::string& name, const nlohmann::json& instance) {
+    forEachInstance(ptr->doc, [&](const std::string& name, const ioc::Json& instance) {
       t.attributes[name].insert(attributeType(instance));
     });
   }
@@ -885,7 +888,7 @@ std::vector<AttributeStats> Broker::attributeStats(const Visibility& who) const 
   for (const auto& [id, e] : entities_) {
     if (!visible(*e, who)) continue;
     const auto types = e->types();
-    forEachInstance(e->doc, [&](const std::string& name, const nlohmann::json& instance) {
+    forEachInstance(e->doc, [&](const std::string& name, const ioc::Json& instance) {
       AttributeStats& a = by_name[name];
       a.name = name;
       ++a.instance_count;
@@ -906,7 +909,7 @@ std::optional<AttributeStats> Broker::attributeInfo(const std::string& name,
   for (const auto& [id, e] : entities_) {
     if (!visible(*e, who) || !e->doc.contains(name)) continue;
     const auto types = e->types();
-    forEachInstance(e->doc, [&](const std::string& n, const nlohmann::json& instance) {
+    forEachInstance(e->doc, [&](const std::string& n, const ioc::Json& instance) {
       if (n != name) return;
       ++a.instance_count;
       a.attribute_types.insert(attributeType(instance));

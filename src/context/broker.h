@@ -59,7 +59,7 @@ struct QueryPage {
 struct Observation {
   std::string entity_id;
   std::string entity_type;  //!< expanded; used when the entity does not exist yet
-  nlohmann::json attrs;
+  ioc::Json attrs;
   //! Derived values (city indices): dropped when the entity is gone, so that a value computed
   //! from readings of a since-deleted entity never brings it back.
   bool only_existing = false;
@@ -131,17 +131,16 @@ class Broker {
   // block). The asynchronous forms let many requests share one group commit.
   core::Status create(Entity entity, const Visibility& who, const model::Actor& actor);
   void createAsync(Entity entity, const Visibility& who, const model::Actor& actor, Done done);
-  void mergeAttrsAsync(const std::string& id, const nlohmann::json& attrs, MergeMode mode,
+  void mergeAttrsAsync(const std::string& id, const ioc::Json& attrs, MergeMode mode,
                        const Visibility& who, const model::Actor& actor, MergeDone done);
-  void patchAttrAsync(const std::string& id, const std::string& attr,
-                      const nlohmann::json& fragment, const TermMap& terms, const Visibility& who,
-                      const model::Actor& actor, Done done);
-  core::Result<MergeResult> mergeAttrs(const std::string& id, const nlohmann::json& attrs,
+  void patchAttrAsync(const std::string& id, const std::string& attr, const ioc::Json& fragment,
+                      const TermMap& terms, const Visibility& who, const model::Actor& actor,
+                      Done done);
+  core::Result<MergeResult> mergeAttrs(const std::string& id, const ioc::Json& attrs,
                                        MergeMode mode, const Visibility& who,
                                        const model::Actor& actor);
-  core::Status patchAttr(const std::string& id, const std::string& attr,
-                         const nlohmann::json& fragment, const TermMap& terms,
-                         const Visibility& who, const model::Actor& actor);
+  core::Status patchAttr(const std::string& id, const std::string& attr, const ioc::Json& fragment,
+                         const TermMap& terms, const Visibility& who, const model::Actor& actor);
   core::Status deleteAttr(const std::string& id, const std::string& attr,
                           const std::string& dataset_id, bool all, const Visibility& who,
                           const model::Actor& actor);
@@ -179,12 +178,16 @@ class Broker {
   bool matchesQuery(const Entity& e, const EntityQuery& q) const;
   void publish(const std::string& id, EntityPtr next);
   //! publish() with `it` = entities_.find(id), for a caller that has just looked it up.
-  void publishAt(std::map<std::string, EntityPtr>::iterator it, const std::string& id,
-                 EntityPtr next);
+  //! Entities by id. The indexes below view the ids held here (a node's key stays put until the
+  //! node is erased) instead of copying them: 100,000 entities held 20 MB of copies.
+  using EntityMap = std::map<std::string, EntityPtr, std::less<>>;
+  //! Ids (views of EntityMap keys) → entities.
+  using IdView = std::map<std::string_view, EntityPtr>;
+  void publishAt(EntityMap::iterator it, const std::string& id, EntityPtr next);
   //! Entity count and attribute kinds of one type's entities visible to `who`.
-  TypeStats statsOf(const std::string& type, const std::map<std::string, EntityPtr>& entities,
-                    const Visibility& who) const;
-  //! Keeps the spatial index of `location` in step with a change (caller holds the lock).
+  TypeStats statsOf(const std::string& type, const IdView& entities, const Visibility& who) const;
+  //! Keeps the spatial index of `location` in step with a change (caller holds the lock); `id`
+  //! is the key of the entity's node in entities_.
   void indexLocation(const std::string& id, const Entity* before, const Entity* after);
   //! Entities a geo-query on `location` can match, in id order; nullopt when the index cannot
   //! narrow it down (disjoint, minDistance, another geoproperty).
@@ -212,16 +215,16 @@ class Broker {
   const units::UnitCatalog& units_;
   const core::Clock& clock_;
   mutable std::shared_mutex mu_;
-  std::map<std::string, EntityPtr> entities_;
+  EntityMap entities_;
   //! type → id → entity (the same pointers as entities_, so type queries need no id lookups).
-  std::map<std::string, std::map<std::string, EntityPtr>> by_type_;
+  std::map<std::string, IdView> by_type_;
   //! Listeners by moment, indexed by Moment.
   std::vector<ChangeListener> listeners_[2];
   std::vector<PointListener> point_listeners_[2];
   // Spatial index over Point locations; entities located by other geometries are always checked.
   ngsild::geo::PointGrid grid_;
-  std::unordered_map<std::string, uint32_t> grid_slot_;
-  std::vector<std::string> grid_ids_;  //!< slot → entity id ("" = free)
+  std::unordered_map<std::string_view, uint32_t> grid_slot_;
+  std::vector<const std::string*> grid_ids_;  //!< slot → entity id (null = free)
   std::vector<uint32_t> free_slots_;
   std::set<std::string> unindexed_located_;
 };

@@ -5,12 +5,12 @@
 // keyValues output compacted with the request's @context.
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "context/ld_context.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "model/device.h"
 #include "model/entity_record.h"
@@ -23,7 +23,8 @@ struct Entity {
   int64_t created_at_ms = 0;
   int64_t modified_at_ms = 0;
   //! {"id": …, "type": [expanded…], "<expanded attr>": {…} | [{…}, …]}; what `q` evaluates.
-  nlohmann::json doc = nlohmann::json::object();
+  //! Attributes' createdAt/modifiedAt are Unix ms (text in documents written before 2026-12).
+  ioc::Json doc = ioc::Json::object();
 
   std::vector<std::string> types() const;
   bool hasType(const std::string& expanded) const;
@@ -31,11 +32,11 @@ struct Entity {
 using EntityPtr = std::shared_ptr<const Entity>;
 
 //! A whole entity from a request body (id and type required).
-core::Result<Entity> parseEntity(const nlohmann::json& body, const TermMap& terms, int64_t now_ms);
+core::Result<Entity> parseEntity(const ioc::Json& body, const TermMap& terms, int64_t now_ms);
 //! The attributes of a request body (id, type and @context skipped), normalized and expanded:
 //! {"<expanded name>": instance | [instances]}.
-core::Result<nlohmann::json> parseAttributes(const nlohmann::json& body, const TermMap& terms,
-                                             int64_t now_ms);
+core::Result<ioc::Json> parseAttributes(const ioc::Json& body, const TermMap& terms,
+                                        int64_t now_ms);
 
 enum class MergeMode {
   kAppend,             //!< add or overwrite (POST …/attrs)
@@ -50,19 +51,18 @@ struct MergeResult {
   std::vector<std::string> updated;  //!< expanded names
   std::vector<NotUpdated> not_updated;
 };
-MergeResult mergeAttributes(Entity& target, const nlohmann::json& attrs, MergeMode mode,
-                            int64_t now_ms);
+MergeResult mergeAttributes(Entity& target, const ioc::Json& attrs, MergeMode mode, int64_t now_ms);
 //! `before` with `attrs` merged as mergeAttributes would, built without copying the attributes
 //! it replaces (the common case: single instances without datasetId) — copying the whole
 //! document and then overwriting most of it was the largest cost of ingestion.
-Entity mergedCopy(const Entity& before, nlohmann::json attrs, MergeMode mode, int64_t now_ms,
+Entity mergedCopy(const Entity& before, ioc::Json attrs, MergeMode mode, int64_t now_ms,
                   MergeResult& result);
 //! The same without a report, for telemetry: the updated names are not copied out.
-Entity mergedCopy(const Entity& before, nlohmann::json attrs, MergeMode mode, int64_t now_ms);
+Entity mergedCopy(const Entity& before, ioc::Json attrs, MergeMode mode, int64_t now_ms);
 //! Partial attribute update: merges the members of `fragment` into the existing instance
 //! (the one with the fragment's datasetId). kNotFound when the attribute or instance is missing.
 core::Status patchAttribute(Entity& target, const std::string& expanded_name,
-                            const nlohmann::json& fragment, const TermMap& terms, int64_t now_ms);
+                            const ioc::Json& fragment, const TermMap& terms, int64_t now_ms);
 //! Removes an attribute (all instances, or the one with datasetId). kNotFound when missing.
 core::Status removeAttribute(Entity& target, const std::string& expanded_name,
                              const std::string& dataset_id, bool all_instances);
@@ -72,13 +72,13 @@ struct RenderOptions {
   bool sys_attrs = false;
   const std::unordered_set<std::string>* attrs = nullptr;  //!< expanded names; null = all
 };
-nlohmann::json renderEntity(const Entity& entity, const TermMap& terms, const RenderOptions& opts);
+ioc::Json renderEntity(const Entity& entity, const TermMap& terms, const RenderOptions& opts);
 
 //! Time-series points for the numeric Property instances in `attrs` (an entity document or the
 //! attributes a request wrote) under `names` (every attribute when null), at their observedAt,
 //! else `now_ms`. Taking them from what was written, not from the whole entity, records each
 //! reading once.
-void collectPoints(const std::string& entity_id, const nlohmann::json& attrs,
+void collectPoints(const std::string& entity_id, const ioc::Json& attrs,
                    const std::vector<std::string>* names, int64_t now_ms,
                    std::vector<model::Point>& out);
 

@@ -8,7 +8,7 @@ namespace ioc::context {
 
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 //! Printable ASCII without a quote or backslash: copied as it is. Anything else (control
 //! characters, UTF-8 sequences to validate) goes through nlohmann's own escaping.

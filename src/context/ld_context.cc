@@ -11,7 +11,7 @@ namespace ioc::context {
 
 using core::Errc;
 using core::makeError;
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 

@@ -6,7 +6,6 @@
 #include <future>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "storage/store.h"
 
@@ -36,7 +36,7 @@ class TermMap {
   std::string expand(std::string_view term) const;
   std::string compact(std::string_view iri) const;
   //! The @context value to echo in responses: the user's, or the core context URL.
-  const nlohmann::json& source() const { return source_; }
+  const ioc::Json& source() const { return source_; }
   //! The URL for a Link header, when the context is one URL (core or user).
   const std::string& linkUrl() const { return link_url_; }
 
@@ -45,7 +45,7 @@ class TermMap {
   void define(const std::string& term, const std::string& iri);
   std::unordered_map<std::string, std::string> term_to_iri_;
   std::unordered_map<std::string, std::string> iri_to_term_;
-  nlohmann::json source_;
+  ioc::Json source_;
   std::string link_url_;
 };
 
@@ -79,18 +79,18 @@ class ContextRegistry {
 
   //! From an @context value: a URL string, an inline object, or an array of both. May fetch
   //! (blocking) when the value names a URL not stored yet.
-  core::Result<std::shared_ptr<const TermMap>> resolve(const nlohmann::json& context);
+  core::Result<std::shared_ptr<const TermMap>> resolve(const ioc::Json& context);
   //! From an HTTP Link header (rel="http://www.w3.org/ns/json-ld#context"); empty → core.
   core::Result<std::shared_ptr<const TermMap>> resolveLink(std::string_view link_header);
   //! True when resolving would go to the network (some URL, possibly nested, is not stored and
   //! fetching is on): callers on I/O threads hand such requests to a worker first.
-  bool needsFetch(const nlohmann::json& context) const;
+  bool needsFetch(const ioc::Json& context) const;
   bool linkNeedsFetch(std::string_view link_header) const;
 
   struct Hosted {
     std::string id;   //!< local identifier (path segment of /jsonldContexts/{id})
     std::string url;  //!< the URL clients use to refer to it (original URL when Cached)
-    nlohmann::json document;
+    ioc::Json document;
     int64_t created_at_ms = 0;
     ContextKind kind = ContextKind::kHosted;
     std::string origin;  //!< "posted", "fetched", "builtin" or "preloaded"
@@ -99,8 +99,7 @@ class ContextRegistry {
     bool cached() const { return kind == ContextKind::kCached; }
   };
   //! Stores a context document under a new id; `url_base` is this server's public URL prefix.
-  core::Result<Hosted> host(const nlohmann::json& document, const std::string& url_base,
-                            int64_t now_ms);
+  core::Result<Hosted> host(const ioc::Json& document, const std::string& url_base, int64_t now_ms);
   std::vector<Hosted> list() const;
   //! By local id, or (Cached only) by original URL.
   std::optional<Hosted> get(const std::string& id_or_url) const;
@@ -109,7 +108,7 @@ class ContextRegistry {
   //! kNotFound, kInvalidArgument (not Cached), kUnavailable (download failed; old copy kept).
   core::Result<Hosted> reload(const std::string& id_or_url);
   //! Registers a document under a URL without fetching (tests, built-in and preloaded sets).
-  void preload(const std::string& url, const nlohmann::json& document,
+  void preload(const std::string& url, const ioc::Json& document,
                std::string_view origin = "preloaded");
   //! Preloads every document named in DIR/manifest.json, an object {"<URL>": "<file>"} with
   //! files relative to DIR. URLs already stored (say, a reloaded copy) are left alone.
@@ -119,10 +118,10 @@ class ContextRegistry {
  private:
   struct Entry;
   using EntryPtr = std::shared_ptr<Entry>;
-  core::Status addTerms(TermMap& map, const nlohmann::json& context, int depth);
-  core::Result<nlohmann::json> document(const std::string& url);
-  core::Result<nlohmann::json> fetchAndStore(const std::string& url, const std::string& reuse_id);
-  bool needsFetchLocked(const nlohmann::json& context, int depth) const;
+  core::Status addTerms(TermMap& map, const ioc::Json& context, int depth);
+  core::Result<ioc::Json> document(const std::string& url);
+  core::Result<ioc::Json> fetchAndStore(const std::string& url, const std::string& reuse_id);
+  bool needsFetchLocked(const ioc::Json& context, int depth) const;
   EntryPtr findLocked(const std::string& url) const;
   EntryPtr byIdOrUrlLocked(const std::string& id_or_url) const;
   void persistCached(const Entry& e);
@@ -136,7 +135,7 @@ class ContextRegistry {
   std::unordered_map<std::string, EntryPtr> by_url_;                          //!< every stored URL
   std::unordered_map<std::string, std::shared_ptr<const TermMap>> resolved_;  //!< by URL
   //! One download per URL at a time: later callers wait for the first one's result.
-  std::unordered_map<std::string, std::shared_future<core::Result<nlohmann::json>>> inflight_;
+  std::unordered_map<std::string, std::shared_future<core::Result<ioc::Json>>> inflight_;
   uint64_t next_id_ = 1;
 };
 

@@ -1,7 +1,6 @@
 #include "context/retention.h"
 
-#include <nlohmann/json.hpp>
-
+#include "core/json.h"
 #include "core/log.h"
 #include "core/thread_name.h"
 
@@ -24,7 +23,7 @@ core::Status RetentionService::load() {
   if (!docs.ok()) return docs.error();
   std::lock_guard lock(mu_);
   for (const auto& d : *docs) {
-    auto j = nlohmann::json::parse(d.doc, nullptr, false);
+    auto j = ioc::Json::parse(d.doc, nullptr, false);
     if (j.is_object() && j.contains("rawDays") && j["rawDays"].is_number_integer()) {
       policy_.raw_days_by_attribute[d.id] = j["rawDays"].get<int64_t>();
     }
@@ -40,7 +39,7 @@ storage::RetentionPolicy RetentionService::policy() const {
 core::Status RetentionService::setAttributeDays(const std::string& attribute, int64_t days,
                                                 const model::Actor& actor) {
   const int64_t now = clock_.nowUnixMs();
-  nlohmann::json doc = {{"rawDays", days}};
+  ioc::Json doc = {{"rawDays", days}};
   auto audit = model::makeAuditEntry(actor, "timeseries.retention.set", attribute, doc.dump(), now);
   auto s = store_.writeSync([&](storage::WriteTx& tx) -> core::Status {
     if (auto put = tx.putDocument({kKind, attribute, doc.dump(), now}); !put.ok()) return put;

@@ -6,7 +6,7 @@
 
 namespace ioc::incidents {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 constexpr Status kStatuses[] = {Status::kNew,      Status::kAssigned, Status::kInProgress,

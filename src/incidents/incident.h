@@ -3,12 +3,12 @@
 // plain data with their JSON forms; rules that need state (routing, SLA clocks, SOP runs, unit
 // scoping) live in IncidentService.
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 #include "incidents/sop.h"
 
@@ -48,11 +48,11 @@ struct TimelineEntry {
   std::string actor;
   std::string role;
   std::string text;  //!< human-readable summary (a reason, a comment)
-  nlohmann::json data = nlohmann::json::object();
+  ioc::Json data = ioc::Json::object();
 };
 
 struct Sla {
-  nlohmann::json policy;          //!< the SlaPolicy document it was opened with
+  ioc::Json policy;               //!< the SlaPolicy document it was opened with
   int64_t opened_ms = 0;          //!< when the clock started
   int64_t due_ms = 0;             //!< deadline on the working-day calendar
   std::string state = "on_time";  //!< on_time | due_soon | overdue
@@ -77,9 +77,9 @@ struct Incident {
   std::string category;
   Priority priority = Priority::kMedium;
   Status status = Status::kNew;
-  std::string source_kind;  //!< alert | hotline | camera | citizen_report | manual
-  std::string source_ref;   //!< alert id, call id, camera id, report id
-  nlohmann::json source = nlohmann::json::object();  //!< source-specific details
+  std::string source_kind;                 //!< alert | hotline | camera | citizen_report | manual
+  std::string source_ref;                  //!< alert id, call id, camera id, report id
+  ioc::Json source = ioc::Json::object();  //!< source-specific details
   std::optional<Location> location;
   std::string address;
   std::string ward_code;
@@ -99,8 +99,8 @@ struct Incident {
 };
 
 //! The stored and served form (times both as *_ms and RFC 3339).
-nlohmann::json toJson(const Incident& inc, bool with_timeline = true);
-core::Result<Incident> incidentFromJson(const nlohmann::json& j);
+ioc::Json toJson(const Incident& inc, bool with_timeline = true);
+core::Result<Incident> incidentFromJson(const ioc::Json& j);
 
 //! "0905123456" → "0905***456": enough to recognise a repeat caller, not to call back.
 std::string maskPhone(std::string_view number);

@@ -4,7 +4,7 @@
 
 namespace ioc::incidents {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 core::Error bad(std::string detail) {

@@ -1,12 +1,12 @@
 #pragma once
 // Dispatch routing: which agency answers an incident of a category in a ward. One table per
 // administrative unit; an incident uses the table of its ward, else of the nearest unit above.
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::incidents {
@@ -27,9 +27,9 @@ struct RoutingTable {
 
 //! {"rules": [{"category","ward"?,"agency"}], "default_agency"?}. Categories must be known
 //! (or "*"); agencies are non-empty text up to 200 bytes.
-core::Result<RoutingTable> parseRoutingTable(std::string unit, const nlohmann::json& body,
+core::Result<RoutingTable> parseRoutingTable(std::string unit, const ioc::Json& body,
                                              bool (*known_category)(std::string_view));
-nlohmann::json toJson(const RoutingTable& t);
+ioc::Json toJson(const RoutingTable& t);
 
 //! Most specific rule first: category+ward, category+*, *+ward, *+*; then default_agency.
 std::optional<std::string> route(const RoutingTable& t, std::string_view category,

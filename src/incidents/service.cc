@@ -14,7 +14,7 @@
 
 namespace ioc::incidents {
 
-using nlohmann::json;
+using json = ioc::Json;
 namespace fs = std::filesystem;
 
 namespace {

@@ -16,7 +16,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -25,6 +24,7 @@
 #include "calendar/sla.h"
 #include "calendar/working_calendar.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "incidents/incident.h"
 #include "incidents/routing.h"
 #include "incidents/sop.h"
@@ -42,8 +42,8 @@ inline constexpr const char* kSlaKind = "sla-policy";
 
 //! What happened, after it is durable: for the live stream and staff notifications.
 struct IncidentEvent {
-  std::string type;         //!< incident.created, incident.assigned, incident.escalated, …
-  nlohmann::json incident;  //!< snapshot (without the timeline)
+  std::string type;    //!< incident.created, incident.assigned, incident.escalated, …
+  ioc::Json incident;  //!< snapshot (without the timeline)
   std::string unit_code;
   std::string priority;
   std::vector<std::string> roles;  //!< roles to notify
@@ -70,7 +70,7 @@ struct ServiceOptions {
 };
 
 //! The default SLA policies: critical 4 working hours, high 1 working day, medium 3, low 10.
-nlohmann::json defaultSlaPolicies();
+ioc::Json defaultSlaPolicies();
 //! A calendar counting every minute of every day (tests, 24/7 centres).
 std::shared_ptr<const calendar::WorkingCalendar> allHoursCalendar(int64_t now_ms);
 
@@ -110,19 +110,18 @@ class IncidentService {
   void stop();
 
   // Intake. Each returns the incident as the caller may see it.
-  core::Result<nlohmann::json> openManual(const nlohmann::json& body, const Caller& who);
-  core::Result<nlohmann::json> openFromHotline(const nlohmann::json& body, const Caller& who);
+  core::Result<ioc::Json> openManual(const ioc::Json& body, const Caller& who);
+  core::Result<ioc::Json> openFromHotline(const ioc::Json& body, const Caller& who);
   struct CameraOutcome {
-    nlohmann::json incident;
+    ioc::Json incident;
     bool deduplicated = false;
   };
-  core::Result<CameraOutcome> openFromCamera(const nlohmann::json& body, const Caller& who);
-  core::Result<nlohmann::json> openFromAlert(const AlertEscalation& alert, const Caller& who);
-  core::Result<nlohmann::json> openFromCitizenReport(const CitizenReport& report,
-                                                     const Caller& who);
+  core::Result<CameraOutcome> openFromCamera(const ioc::Json& body, const Caller& who);
+  core::Result<ioc::Json> openFromAlert(const AlertEscalation& alert, const Caller& who);
+  core::Result<ioc::Json> openFromCitizenReport(const CitizenReport& report, const Caller& who);
 
   // Reads.
-  core::Result<nlohmann::json> get(const std::string& id, const Caller& who) const;
+  core::Result<ioc::Json> get(const std::string& id, const Caller& who) const;
   struct ListQuery {
     std::optional<Status> status;
     std::string category;
@@ -136,7 +135,7 @@ class IncidentService {
     size_t offset = 0;
   };
   struct Page {
-    std::vector<nlohmann::json> items;
+    std::vector<ioc::Json> items;
     size_t total = 0;
   };
   Page list(const ListQuery& q, const Caller& who) const;
@@ -145,36 +144,28 @@ class IncidentService {
                                                                const Caller& who) const;
 
   // Work on an incident (bodies as sent to the API).
-  core::Result<nlohmann::json> assign(const std::string& id, const nlohmann::json& body,
-                                      const Caller& who);
-  core::Result<nlohmann::json> reassign(const std::string& id, const nlohmann::json& body,
-                                        const Caller& who);
-  core::Result<nlohmann::json> refer(const std::string& id, const nlohmann::json& body,
-                                     const Caller& who);
-  core::Result<nlohmann::json> escalate(const std::string& id, const nlohmann::json& body,
-                                        const Caller& who);
-  core::Result<nlohmann::json> comment(const std::string& id, const nlohmann::json& body,
+  core::Result<ioc::Json> assign(const std::string& id, const ioc::Json& body, const Caller& who);
+  core::Result<ioc::Json> reassign(const std::string& id, const ioc::Json& body, const Caller& who);
+  core::Result<ioc::Json> refer(const std::string& id, const ioc::Json& body, const Caller& who);
+  core::Result<ioc::Json> escalate(const std::string& id, const ioc::Json& body, const Caller& who);
+  core::Result<ioc::Json> comment(const std::string& id, const ioc::Json& body, const Caller& who);
+  core::Result<ioc::Json> completeStep(const std::string& id, size_t n, const ioc::Json& body,
                                        const Caller& who);
-  core::Result<nlohmann::json> completeStep(const std::string& id, size_t n,
-                                            const nlohmann::json& body, const Caller& who);
-  core::Result<nlohmann::json> resolve(const std::string& id, const nlohmann::json& body,
-                                       const Caller& who);
-  core::Result<nlohmann::json> close(const std::string& id, const nlohmann::json& body,
-                                     const Caller& who);
-  core::Result<nlohmann::json> cancel(const std::string& id, const nlohmann::json& body,
-                                      const Caller& who);
+  core::Result<ioc::Json> resolve(const std::string& id, const ioc::Json& body, const Caller& who);
+  core::Result<ioc::Json> close(const std::string& id, const ioc::Json& body, const Caller& who);
+  core::Result<ioc::Json> cancel(const std::string& id, const ioc::Json& body, const Caller& who);
 
   // Configuration.
-  core::Result<nlohmann::json> routingTable(const std::string& unit, const Caller& who) const;
-  core::Result<nlohmann::json> putRoutingTable(const std::string& unit, const nlohmann::json& body,
-                                               const Caller& who);
-  nlohmann::json slaPolicies() const;
-  core::Result<nlohmann::json> putSlaPolicies(const nlohmann::json& body, const Caller& who);
-  nlohmann::json listTemplates() const;
-  core::Result<nlohmann::json> getTemplate(const std::string& id, int version) const;
-  core::Result<nlohmann::json> createTemplate(const nlohmann::json& body, const Caller& who);
-  core::Result<nlohmann::json> updateTemplate(const std::string& id, const nlohmann::json& body,
-                                              const Caller& who);
+  core::Result<ioc::Json> routingTable(const std::string& unit, const Caller& who) const;
+  core::Result<ioc::Json> putRoutingTable(const std::string& unit, const ioc::Json& body,
+                                          const Caller& who);
+  ioc::Json slaPolicies() const;
+  core::Result<ioc::Json> putSlaPolicies(const ioc::Json& body, const Caller& who);
+  ioc::Json listTemplates() const;
+  core::Result<ioc::Json> getTemplate(const std::string& id, int version) const;
+  core::Result<ioc::Json> createTemplate(const ioc::Json& body, const Caller& who);
+  core::Result<ioc::Json> updateTemplate(const std::string& id, const ioc::Json& body,
+                                         const Caller& who);
 
   //! The agency answering `category` in `ward` by the routing tables of `unit` and above (for
   //! citizen reports, which share the tables); thread-safe.
@@ -189,20 +180,20 @@ class IncidentService {
   struct Intake {
     std::string title, description, category, source_kind, source_ref, address, unit_code;
     std::optional<Priority> priority;
-    nlohmann::json source = nlohmann::json::object();
+    ioc::Json source = ioc::Json::object();
     std::optional<Location> location;
     std::optional<std::pair<std::string, std::string>> snapshot;  //!< bytes, content type
   };
-  using Mutator = std::function<core::Status(Incident&, IncidentEvent&, nlohmann::json&)>;
+  using Mutator = std::function<core::Status(Incident&, IncidentEvent&, ioc::Json&)>;
 
-  core::Result<nlohmann::json> open(Intake in, const Caller& who);
-  core::Result<nlohmann::json> mutate(const std::string& id, const Caller& who,
-                                      const std::string& action, const Mutator& fn);
+  core::Result<ioc::Json> open(Intake in, const Caller& who);
+  core::Result<ioc::Json> mutate(const std::string& id, const Caller& who,
+                                 const std::string& action, const Mutator& fn);
   core::Status persist(const Incident& inc, const std::string& action, const model::Actor& actor,
-                       const nlohmann::json& detail);
+                       const ioc::Json& detail);
   void emit(const IncidentEvent& event) const;
   bool visible(const Incident& inc, const Caller& who) const;
-  nlohmann::json render(const Incident& inc, const Caller& who, bool with_timeline = true) const;
+  ioc::Json render(const Incident& inc, const Caller& who, bool with_timeline = true) const;
   std::string nextId(int64_t now_ms);
   std::optional<std::string> routeFor(const std::string& unit, const std::string& category,
                                       const std::string& ward) const;
@@ -210,7 +201,7 @@ class IncidentService {
   std::optional<Sla> slaFor(const std::string& category, Priority priority, int64_t now_ms) const;
   core::Status putTemplateLocked(SopTemplate t, const std::string& action, const Caller& who);
   void addEntry(Incident& inc, const Caller& who, std::string type, std::string text,
-                nlohmann::json data = nlohmann::json::object()) const;
+                ioc::Json data = ioc::Json::object()) const;
   core::Result<std::string> storeSnapshot(const std::string& incident_id, size_t n,
                                           const std::string& bytes,
                                           const std::string& content_type) const;
@@ -226,7 +217,7 @@ class IncidentService {
   std::map<std::string, std::shared_ptr<const Incident>> incidents_;
   std::map<std::string, std::map<int, SopTemplate>> templates_;  //!< id → version → template
   std::map<std::string, RoutingTable> routing_;                  //!< by unit
-  nlohmann::json sla_doc_;
+  ioc::Json sla_doc_;
   std::vector<calendar::SlaPolicy> sla_policies_;
   std::map<std::string, int> day_seq_;  //!< YYYYMMDD → last sequence number used
   std::mutex write_mu_;

@@ -7,7 +7,7 @@
 
 namespace ioc::incidents {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 

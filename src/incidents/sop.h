@@ -2,10 +2,10 @@
 // Standard operating procedures: versioned templates per incident category, and the run of one
 // template on one incident (which steps are done, by whom, with what data).
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::incidents {
@@ -42,9 +42,9 @@ struct SopTemplate {
 //! {"id"?, "category", "title", "active"?, "steps": [{"title","kind","role"?,"agency"?,
 //! "mandatory"?, "fields"?: [{"name","type","required"?,"options"?}], "checklist"?: [..]}]}.
 //! Unknown members and categories are kInvalidArgument (via `known_category`).
-core::Result<SopTemplate> parseSopTemplate(const nlohmann::json& body,
+core::Result<SopTemplate> parseSopTemplate(const ioc::Json& body,
                                            bool (*known_category)(std::string_view));
-nlohmann::json toJson(const SopTemplate& t);
+ioc::Json toJson(const SopTemplate& t);
 bool isValidTemplateId(std::string_view id);
 
 struct SopStepRun {
@@ -53,7 +53,7 @@ struct SopStepRun {
   std::string completed_by;
   std::string completed_role;
   int64_t completed_ms = 0;
-  nlohmann::json data;  //!< form values or checked items; null when none
+  ioc::Json data;  //!< form values or checked items; null when none
   std::string note;
 };
 
@@ -68,12 +68,12 @@ struct SopRun {
 };
 
 SopRun launchSop(const SopTemplate& t);
-nlohmann::json toJson(const SopRun& run);
-core::Result<SopRun> sopRunFromJson(const nlohmann::json& j);
+ioc::Json toJson(const SopRun& run);
+core::Result<SopRun> sopRunFromJson(const ioc::Json& j);
 
 //! Checks what a completion carries: a form's values ({"field": value}, required present, types
 //! and options respected, nothing unknown) or a checklist's ticked items ({"checked": [..]} with
 //! every item). Manual and notify steps accept any object or null.
-core::Status validateStepData(const SopStep& step, const nlohmann::json& data);
+core::Status validateStepData(const SopStep& step, const ioc::Json& data);
 
 }  // namespace ioc::incidents

@@ -12,14 +12,14 @@ core::Result<WardIndex> WardIndex::loadFile(const std::string& path) {
   if (!in) return core::makeError(core::Errc::kNotFound, "cannot read ward polygons " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  auto fc = nlohmann::json::parse(ss.str(), nullptr, false);
+  auto fc = ioc::Json::parse(ss.str(), nullptr, false);
   if (fc.is_discarded()) {
     return core::makeError(core::Errc::kMalformedInput, "ward polygons are not JSON: " + path);
   }
   return loadJson(fc);
 }
 
-core::Result<WardIndex> WardIndex::loadJson(const nlohmann::json& fc) {
+core::Result<WardIndex> WardIndex::loadJson(const ioc::Json& fc) {
   if (!fc.is_object() || !fc.contains("features") || !fc["features"].is_array()) {
     return core::makeError(core::Errc::kInvalidArgument, "not a GeoJSON FeatureCollection");
   }

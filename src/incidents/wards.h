@@ -13,7 +13,7 @@ class WardIndex {
  public:
   //! A GeoJSON FeatureCollection whose features carry properties.code (the unit code).
   static core::Result<WardIndex> loadFile(const std::string& path);
-  static core::Result<WardIndex> loadJson(const nlohmann::json& fc);
+  static core::Result<WardIndex> loadJson(const ioc::Json& fc);
 
   //! The ward containing the point (boundary included), or nullopt.
   std::optional<std::string> wardAt(double lon, double lat) const;

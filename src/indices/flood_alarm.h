@@ -2,11 +2,11 @@
 // River flood alarm levels (Báo động I/II/III) of a gauging station, with hysteresis so that a
 // level hovering around a threshold does not raise and clear the alarm every reading.
 #include <array>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::indices {
@@ -24,9 +24,9 @@ struct FloodStationConfig {
 
 //! {"station":"Kim Long","levels_m":[1.0,2.0,3.5],"hysteresis_m":0.05,"extreme_margin_m":1.0};
 //! the last two are optional, other keys are ignored. Errors: kInvalidArgument.
-core::Result<FloodStationConfig> parseFloodStationConfig(const nlohmann::json& j);
+core::Result<FloodStationConfig> parseFloodStationConfig(const ioc::Json& j);
 //! A JSON array of station objects; station names must be unique.
-core::Result<std::vector<FloodStationConfig>> parseFloodStationConfigs(const nlohmann::json& j);
+core::Result<std::vector<FloodStationConfig>> parseFloodStationConfigs(const ioc::Json& j);
 
 struct FloodAlarm {
   int level = 0;  //!< 0 = below Báo động I, 1..3 = Báo động I..III

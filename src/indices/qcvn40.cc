@@ -7,7 +7,7 @@
 namespace ioc::indices {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 core::Error invalid(const std::string& message) {
   return core::makeError(core::Errc::kInvalidArgument, "qcvn40: " + message);

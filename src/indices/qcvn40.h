@@ -1,13 +1,13 @@
 #pragma once
 // Industrial wastewater discharge limits of QCVN 40:2011/BTNMT (Table 1, columns A and B) and the
 // check of a sample against them. The table is data (data/indices/qcvn40_2011.json), not code.
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::indices {
@@ -40,7 +40,7 @@ struct Qcvn40Table {
 
 //! {"standard":"QCVN 40:2011/BTNMT","parameters":[{"id","name_vi","name_en","unit",
 //!  "A":{"min"?,"max"?},"B":{...},"apply_k"?:bool}]}. Errors: kInvalidArgument.
-core::Result<Qcvn40Table> parseQcvn40Table(const nlohmann::json& j);
+core::Result<Qcvn40Table> parseQcvn40Table(const ioc::Json& j);
 
 //! Kq (receiving water flow) and Kf (discharge flow) of QCVN 40:2011 §2; 1 when not assessed.
 struct DischargeFactors {

@@ -239,8 +239,8 @@ std::optional<double> maxRollingMean(std::span<const std::optional<double>> hour
   return best;
 }
 
-nlohmann::json toJson(const AqiResult& r) {
-  nlohmann::json subs = nlohmann::json::object();
+ioc::Json toJson(const AqiResult& r) {
+  ioc::Json subs = ioc::Json::object();
   for (Pollutant p : kAllPollutants) {
     if (auto s = r.subIndexOf(p)) subs[std::string(pollutantKey(p))] = *s;
   }

@@ -5,11 +5,11 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string_view>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::indices {
@@ -107,6 +107,6 @@ std::optional<double> maxRollingMean(std::span<const std::optional<double>> hour
 
 //! {"aqi":79,"dominant":"pm25","category":{"level":2,"name_vi":..,"name_en":..,"colour_vi":..,
 //!  "colour_en":..,"hex":"#FFFF00","rgb":[255,255,0]},"sub_indices":{"pm25":79,...}}
-nlohmann::json toJson(const AqiResult& r);
+ioc::Json toJson(const AqiResult& r);
 
 }  // namespace ioc::indices

@@ -12,7 +12,7 @@ namespace ioc::mqtt {
 
 using core::Errc;
 using core::makeError;
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 

@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "model/audit_entry.h"
 #include "model/device.h"
@@ -68,14 +68,14 @@ bool isValidDeviceId(std::string_view id);
 //! "attributes": [{"object_id", "name", "type": "Property", "unitCode"?}]} — and builds the
 //! device (entity_type and attribute names expanded with the core @context). Errors are
 //! kInvalidArgument naming the field. `unit_code` is the provisioning caller's unit.
-core::Result<model::Device> parseDeviceSpec(const nlohmann::json& body,
-                                            const std::string& unit_code, int64_t now_ms);
+core::Result<model::Device> parseDeviceSpec(const ioc::Json& body, const std::string& unit_code,
+                                            int64_t now_ms);
 
 //! The device's stored mapping, parsed; kInvalidArgument if it is not a valid mapping.
 core::Result<DevicePtr> makeEntry(model::Device device);
 
 //! The API representation: names compacted with the core @context, as they were provisioned.
-nlohmann::json deviceJson(const model::Device& device);
+ioc::Json deviceJson(const model::Device& device);
 
 class DeviceRegistry {
  public:

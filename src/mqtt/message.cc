@@ -10,7 +10,7 @@
 
 namespace ioc::mqtt {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 
@@ -136,7 +136,7 @@ Mapped mapPayloadGeneric(const DeviceEntry& device, std::string_view payload, in
   m.observation.entity_id = device.device.entity_id;
   m.observation.entity_type = device.device.entity_type;
   m.observation.attrs = json::object();
-  const std::string now = core::formatRfc3339(now_ms);
+  const int64_t now = now_ms;  // createdAt/modifiedAt are kept as Unix milliseconds
   for (auto& [key, value] : body.items()) {
     if (key == "TimeInstant") continue;
     const AttributeMapping* mapping = device.attributes.find(key);
@@ -160,18 +160,6 @@ Mapped mapPayloadGeneric(const DeviceEntry& device, std::string_view payload, in
 }
 
 namespace {
-
-//! RFC 3339 text of `ms`, remembered for the last millisecond asked (per thread): a burst of
-//! messages shares the formatting.
-const std::string& rfc3339Cached(int64_t ms) {
-  thread_local int64_t last = INT64_MIN;
-  thread_local std::string text;
-  if (ms != last) {
-    text = core::formatRfc3339(ms);
-    last = ms;
-  }
-  return text;
-}
 
 //! One flat value of a payload, converted as nlohmann's parser would (non-negative integers
 //! unsigned); false for anything else (null, objects, arrays, numbers beyond 64 bits).
@@ -262,7 +250,7 @@ std::optional<Mapped> mapFlatPayload(const DeviceEntry& device, std::string_view
   m.observation.entity_type = device.device.entity_type;
   m.observation.attrs = json::object();
   auto& attrs = m.observation.attrs.get_ref<json::object_t&>();
-  const std::string& now = rfc3339Cached(now_ms);
+  const int64_t now = now_ms;  // createdAt/modifiedAt are kept as Unix milliseconds
   const std::string observed_at = observed ? core::formatRfc3339(*observed) : std::string();
   // The points the broker would derive from these attributes (numeric Property values, at
   // observedAt else now), made here while the message is still in this core's cache.

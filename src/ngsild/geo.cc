@@ -12,7 +12,7 @@ namespace ioc::ngsild::geo {
 namespace {
 
 using core::Errc;
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr double kDegToRad = std::numbers::pi / 180.0;
 constexpr int kMaxCollectionDepth = 8;  // GeometryCollections nested deeper are refused
@@ -871,7 +871,7 @@ int dimension(const Geometry& g) {
   return -1;
 }
 
-core::Result<Geometry> parseGeoJson(const nlohmann::json& j) {
+core::Result<Geometry> parseGeoJson(const ioc::Json& j) {
   Reader reader;
   Geometry g;
   if (!reader.geometry(j, "", 0, g)) return invalid(reader.error());
@@ -911,7 +911,7 @@ core::Result<Geometry> parseQueryGeometry(std::string_view geometry_type,
   return g;
 }
 
-nlohmann::json toGeoJson(const Geometry& g) {
+ioc::Json toGeoJson(const Geometry& g) {
   const auto pos = [](Position p) { return json::array({p.lon, p.lat}); };
   const auto list = [&](const std::vector<Position>& v) {
     json a = json::array();

@@ -29,13 +29,13 @@
 // polygons give unspecified (but memory-safe) answers.
 #include <cstddef>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::ngsild::geo {
@@ -91,7 +91,7 @@ int dimension(const Geometry& g);
 //! empty and nesting is as the type requires. Errors (Errc::kInvalidArgument) name the type, the
 //! JSON path and the problem, e.g. "Polygon coordinates[0]: ring is not closed (first and last
 //! positions differ)".
-core::Result<Geometry> parseGeoJson(const nlohmann::json& j);
+core::Result<Geometry> parseGeoJson(const ioc::Json& j);
 
 //! The NGSI-LD query form: `geometry=Polygon&coordinates=[[[...]]]` arrive as two parameters
 //! (already URL-decoded). GeometryCollection is not allowed here (it has no coordinates).
@@ -99,7 +99,7 @@ core::Result<Geometry> parseQueryGeometry(std::string_view geometry_type,
                                           std::string_view coordinates_json);
 
 //! Back to a GeoJSON geometry object.
-nlohmann::json toGeoJson(const Geometry& g);
+ioc::Json toGeoJson(const Geometry& g);
 
 struct BBox {
   double min_lon = 0;

@@ -15,7 +15,7 @@
 namespace ioc::ngsild {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 enum class Op { kExists, kNotExists, kEq, kNe, kGt, kGe, kLt, kLe, kMatch, kNotMatch };
 
@@ -241,7 +241,8 @@ int compare(const json& t, const Value& v) {
 
 struct Target {
   const json* v;
-  bool rel;  // a Relationship's object: only == and != apply
+  bool rel;             // a Relationship's object: only == and != apply
+  bool millis = false;  // createdAt/modifiedAt held as Unix ms: compared as their date-time text
 };
 
 const json* member(const json& o, std::string_view key) {
@@ -322,6 +323,9 @@ bool resolve(const Path& path, const json& entity, std::vector<Target>& targets)
       }
       if (!path.keys.empty()) values = selectKeys(std::move(values), path.keys);
       for (const json* m : values) addFlat(*m, false, targets);
+      if (seg == "createdAt" || seg == "modifiedAt") {
+        for (auto& t : targets) t.millis = t.v->is_number_integer();
+      }
       return !values.empty();
     }
     std::vector<const json*> next;
@@ -406,6 +410,12 @@ bool regexMatches(const std::regex& re, const json& t) {
 bool evalTerm(const Term& term, const json& entity) {
   std::vector<Target> targets;
   const bool exists = resolve(term.path, entity, targets);
+  std::vector<json> texts;  // system times as clients see them; reserved: pointers stay valid
+  texts.reserve(targets.size());
+  for (auto& t : targets) {
+    if (!t.millis) continue;
+    t.v = &texts.emplace_back(core::formatRfc3339(t.v->get<std::int64_t>()));
+  }
   switch (term.op) {
     case Op::kExists:
       return exists;
@@ -1134,7 +1144,7 @@ core::Result<std::shared_ptr<const Query>> parseQuery(std::string_view q,
   }
 }
 
-bool matches(const Query& q, const nlohmann::json& entity) {
+bool matches(const Query& q, const ioc::Json& entity) {
   try {
     return evalNode(q, q.root, entity);
   } catch (...) {

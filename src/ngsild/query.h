@@ -43,12 +43,12 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::ngsild {
@@ -72,7 +72,7 @@ core::Result<std::shared_ptr<const Query>> parseQuery(std::string_view q,
 
 //! True when `entity` (normalized NGSI-LD JSON: {"id","type","<attr>":{...} or [{...},...]})
 //! satisfies `q`. Malformed entities simply do not match.
-bool matches(const Query& q, const nlohmann::json& entity);
+bool matches(const Query& q, const ioc::Json& entity);
 
 //! Untrusted regular expressions (idPattern, ~=): ECMAScript, at most 256 characters, matched in
 //! linear time (no backtracking blow-ups); "(?i)" prefix = case-insensitive. Search semantics.

@@ -13,7 +13,7 @@
 
 namespace ioc::notify {
 
-using nlohmann::json;
+using json = ioc::Json;
 using std::chrono::steady_clock;
 
 namespace {

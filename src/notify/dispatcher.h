@@ -19,13 +19,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "model/audit_entry.h"
 #include "notify/smtp.h"
@@ -54,12 +54,12 @@ struct StaffNotification {
   std::string title;
   std::string body;
   std::string link;  //!< a path or URL to open it, e.g. "/api/v1/alerts/42"
-  nlohmann::json payload = nlohmann::json::object();
+  ioc::Json payload = ioc::Json::object();
   std::string key;    //!< in-app coalescing key; "" = never coalesced
   int64_t at_ms = 0;  //!< 0 = now
 };
 //! {"event","severity","unit","roles","title","body","link","at","data"}: what webhooks get.
-nlohmann::json toJson(const StaffNotification& n, int64_t at_ms);
+ioc::Json toJson(const StaffNotification& n, int64_t at_ms);
 
 //! A configured destination: a webhook (url, secret) or an email address.
 struct Channel {
@@ -126,13 +126,12 @@ class Dispatcher {
   core::Status test(const std::string& id, const model::Actor& who);
 
   // Channel configuration (blocking: durable and audited).
-  core::Result<Channel> create(const nlohmann::json& body, Channel::Kind kind,
-                               const model::Actor& who);
+  core::Result<Channel> create(const ioc::Json& body, Channel::Kind kind, const model::Actor& who);
   core::Status remove(const std::string& id, Channel::Kind kind, const model::Actor& who);
   std::vector<Channel> list(Channel::Kind kind) const;
   std::optional<Channel> find(const std::string& id) const;
   //! The API's view: the secret is never included.
-  static nlohmann::json toJson(const Channel& c);
+  static ioc::Json toJson(const Channel& c);
 
   //! Test hook: waits until no job is queued, retrying or in flight.
   void waitIdle();

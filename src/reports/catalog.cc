@@ -8,7 +8,7 @@
 namespace ioc::reports {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr size_t kMaxAnswerBytes = 2000;
 const std::set<std::string> kDatatypes = {"string", "number",          "datetime",

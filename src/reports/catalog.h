@@ -3,12 +3,12 @@
 // data/reports/services.json: names in Vietnamese and English, the group, the SLA tier, the
 // incident category a report maps to, per-category questions (Open311 attributes), and for
 // matters the city does not handle, where to go instead.
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::reports {
@@ -47,7 +47,7 @@ struct SlaTier {
 class Catalog {
  public:
   static core::Result<Catalog> loadFile(const std::string& path);
-  static core::Result<Catalog> fromJson(const nlohmann::json& j);
+  static core::Result<Catalog> fromJson(const ioc::Json& j);
 
   const std::vector<Service>& services() const { return services_; }
   const Service* find(std::string_view code) const;
@@ -59,8 +59,8 @@ class Catalog {
   //! Checks a submission's answers against the questions: required ones present, numbers are
   //! numbers, list answers among the keys. Returns the cleaned answers (strings and numbers).
   //! `require` = false for historical records, which predate the questions.
-  core::Result<nlohmann::json> validateAnswers(const Service& s, const nlohmann::json& answers,
-                                               bool require = true) const;
+  core::Result<ioc::Json> validateAnswers(const Service& s, const ioc::Json& answers,
+                                          bool require = true) const;
 
  private:
   std::vector<Service> services_;

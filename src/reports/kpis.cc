@@ -6,7 +6,7 @@
 namespace ioc::reports {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 struct Acc {
   int64_t received = 0, resolved = 0, on_time = 0, open_overdue = 0, rated = 0, satisfied = 0,

@@ -10,11 +10,12 @@
 // Thread-safety: none; the owner locks.
 #include <cstdint>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "core/json.h"
 
 namespace ioc::reports {
 
@@ -41,7 +42,7 @@ class KpiIndex {
     //! Whether a unit code is in scope; called once per distinct unit, not per row.
     std::function<bool(std::string_view unit)> in_scope;
   };
-  nlohmann::json query(const Query& q, int64_t now_ms) const;
+  ioc::Json query(const Query& q, int64_t now_ms) const;
 
  private:
   struct Row {

@@ -8,7 +8,7 @@
 namespace ioc::reports {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr std::array<std::pair<Status, const char*>, 6> kStatuses = {{
     {Status::kNew, "new"},

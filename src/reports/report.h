@@ -3,12 +3,12 @@
 // workflow rules that need state (routing, SLA clocks, unit scoping, privacy) live in
 // ReportService; the public mappings (Open311 status, FixMyStreet-style extended status) here.
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::reports {
@@ -62,9 +62,9 @@ struct Report {
   std::string description;
   std::optional<double> lat, lon;
   std::string address;
-  std::string ward_code;  //!< from the ward polygons; "" outside them
-  std::string unit_code;  //!< ward, else the unit that received it
-  nlohmann::json attributes = nlohmann::json::object();  //!< per-category extra answers
+  std::string ward_code;                       //!< from the ward polygons; "" outside them
+  std::string unit_code;                       //!< ward, else the unit that received it
+  ioc::Json attributes = ioc::Json::object();  //!< per-category extra answers
   bool emergency = false;
   std::string channel = "web";  //!< web | app | open311 | import
   Status status = Status::kNew;
@@ -107,7 +107,7 @@ std::optional<bool> resolvedOnTime(const Report& r);
 bool hasMarkup(std::string_view s);
 
 //! The stored form (everything, reporter included).
-nlohmann::json toStoredJson(const Report& r);
-core::Result<Report> reportFromStoredJson(const nlohmann::json& j);
+ioc::Json toStoredJson(const Report& r);
+core::Result<Report> reportFromStoredJson(const ioc::Json& j);
 
 }  // namespace ioc::reports

@@ -17,7 +17,7 @@ namespace ioc::reports {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr size_t kMaxDescription = 4000;
 constexpr size_t kMaxAddress = 500;

@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -21,6 +20,7 @@
 
 #include "calendar/working_calendar.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "incidents/routing.h"
 #include "incidents/wards.h"
@@ -46,7 +46,7 @@ struct Submission {
   std::string description;
   std::optional<double> lat, lon;
   std::string address;
-  nlohmann::json attributes = nlohmann::json::object();
+  ioc::Json attributes = ioc::Json::object();
   bool emergency = false;
   bool keep_location = false;   //!< the reporter agrees to keep the photos' EXIF location
   std::string channel = "web";  //!< web | app | open311 | import (import: answers optional)
@@ -80,12 +80,12 @@ struct ServiceOptions {
 
 //! A change, after it is durable: for the live stream and citizens' notifications.
 struct ReportEvent {
-  std::string type;       //!< report.submitted, report.assigned, report.resolved, …
-  nlohmann::json report;  //!< the public view
+  std::string type;  //!< report.submitted, report.assigned, report.resolved, …
+  ioc::Json report;  //!< the public view
   std::string unit_code;
   std::vector<int64_t> notify_users;  //!< reporter and followers (citizen accounts)
   std::string code;                   //!< tracking code (the reporter's own stream)
-  nlohmann::json tracking;            //!< what the tracking page shows (track(code))
+  ioc::Json tracking;                 //!< what the tracking page shows (track(code))
   bool citizen_change = false;        //!< the public status or timeline changed: tell citizens
   std::string email;                  //!< the reporter's address, if they left one
   CitizenNotice notice;
@@ -103,30 +103,30 @@ class ReportService {
   // Citizens and Open311 clients.
   struct Receipt {
     std::string id;
-    std::string code;       //!< tracking code
-    std::string token;      //!< Open311 token (resolves to id)
-    nlohmann::json report;  //!< the reporter's view
+    std::string code;   //!< tracking code
+    std::string token;  //!< Open311 token (resolves to id)
+    ioc::Json report;   //!< the reporter's view
   };
   using SubmitDone = std::function<void(core::Result<Receipt>)>;
   //! Validates, stores photos, writes durably, then calls `done` (on the store's thread).
   void submit(Submission s, SubmitDone done);
   //! The public status page: timeline, answer, evidence photos. Hidden reports: not found.
-  core::Result<nlohmann::json> track(const std::string& code) const;
+  core::Result<ioc::Json> track(const std::string& code) const;
   //! Whether a tracking code exists (its live stream may be opened).
   bool knowsCode(const std::string& code) const;
   //! A citizen account's reports: filed or followed, most recently updated first.
-  std::vector<nlohmann::json> mine(int64_t user_id, size_t limit) const;
+  std::vector<ioc::Json> mine(int64_t user_id, size_t limit) const;
   //! The public view by id (Open311 requests/{id}); hidden reports: not found.
   std::shared_ptr<const Report> findPublic(const std::string& id) const;
   std::optional<std::string> idForToken(const std::string& token) const;
   //! Rate a resolved report 1–5 and say whether it was fixed; not fixed reopens it.
-  core::Result<nlohmann::json> rate(const std::string& code, const nlohmann::json& body,
-                                    const model::Actor& actor);
-  core::Result<nlohmann::json> follow(const std::string& code, int64_t user_id,
-                                      const model::Actor& actor);
+  core::Result<ioc::Json> rate(const std::string& code, const ioc::Json& body,
+                               const model::Actor& actor);
+  core::Result<ioc::Json> follow(const std::string& code, int64_t user_id,
+                                 const model::Actor& actor);
   //! Open, non-hidden reports of the category within the radius (nearest first, at most 10).
-  std::vector<nlohmann::json> duplicates(const std::string& service_code, double lat, double lon,
-                                         double radius_m) const;
+  std::vector<ioc::Json> duplicates(const std::string& service_code, double lat, double lon,
+                                    double radius_m) const;
   //! The bytes and content type of photo n (1-based) of a visible report; redacted: not found.
   core::Result<std::pair<std::string, std::string>> photo(const std::string& id, size_t n) const;
 
@@ -143,7 +143,7 @@ class ReportService {
   std::vector<std::pair<std::shared_ptr<const Report>, Update>> publicUpdates(int64_t start_ms,
                                                                               int64_t end_ms,
                                                                               size_t limit) const;
-  nlohmann::json geojson(const PublicQuery& q) const;
+  ioc::Json geojson(const PublicQuery& q) const;
 
   // Staff.
   struct ListQuery {
@@ -154,26 +154,26 @@ class ReportService {
     size_t limit = 50, offset = 0;
   };
   struct Page {
-    std::vector<nlohmann::json> items;
+    std::vector<ioc::Json> items;
     size_t total = 0;
   };
   Page list(const ListQuery& q, const Caller& who) const;
-  core::Result<nlohmann::json> get(const std::string& id, const Caller& who) const;
+  core::Result<ioc::Json> get(const std::string& id, const Caller& who) const;
   //! The reporter's identity: reports:identity only, and the view itself is audited.
-  core::Result<nlohmann::json> reporter(const std::string& id, const Caller& who);
+  core::Result<ioc::Json> reporter(const std::string& id, const Caller& who);
   //! Workflow actions: triage, assign, reassign, start, resolve, close, reopen, comment, merge,
   //! hide, unhide, edit, redact-photo, link-incident. Bodies as sent to the API.
-  core::Result<nlohmann::json> act(const std::string& id, const std::string& action,
-                                   const nlohmann::json& body, const Caller& who);
+  core::Result<ioc::Json> act(const std::string& id, const std::string& action,
+                              const ioc::Json& body, const Caller& who);
   //! Moderation (reports:moderate): hide, unhide, edit (description), redact-photo (n); each
   //! needs a reason and is audited with what it changed.
-  core::Result<nlohmann::json> moderate(const std::string& id, const std::string& action,
-                                        const nlohmann::json& body, const Caller& who);
+  core::Result<ioc::Json> moderate(const std::string& id, const std::string& action,
+                                   const ioc::Json& body, const Caller& who);
   //! A historical report from another system (migration, replays): its own created/resolved
   //! times and final state, SLA computed from its creation. Asynchronous like submit().
-  void importRecord(const nlohmann::json& record, const Caller& who, SubmitDone done);
+  void importRecord(const ioc::Json& record, const Caller& who, SubmitDone done);
   //! An evidence photo from the agency (attached to the next update).
-  core::Result<nlohmann::json> addEvidence(const std::string& id, Upload photo, const Caller& who);
+  core::Result<ioc::Json> addEvidence(const std::string& id, Upload photo, const Caller& who);
 
   // Indicators.
   struct KpiQuery {
@@ -181,31 +181,30 @@ class ReportService {
     std::string group_by = "agency";  //!< agency | ward | service | none
     std::string unit;                 //!< this unit and below ("" = caller's scope)
   };
-  nlohmann::json kpis(const KpiQuery& q, const Caller& who) const;
+  ioc::Json kpis(const KpiQuery& q, const Caller& who) const;
 
   size_t size() const;
 
  private:
-  using Mutator = std::function<core::Status(Report&, nlohmann::json& detail, std::string& event)>;
+  using Mutator = std::function<core::Status(Report&, ioc::Json& detail, std::string& event)>;
   core::Result<Report> prepare(Submission& s);
   void commitNew(std::shared_ptr<const Report> report, const model::Actor& actor,
                  const std::string& action, SubmitDone done);
-  core::Result<nlohmann::json> mutate(const std::string& id, const std::string& action,
-                                      const model::Actor& actor, const Mutator& fn,
-                                      const Caller* staff);
+  core::Result<ioc::Json> mutate(const std::string& id, const std::string& action,
+                                 const model::Actor& actor, const Mutator& fn, const Caller* staff);
   void addUpdate(Report& r, std::string kind, std::string text, const std::string& actor,
                  bool is_public = true);
   int64_t dueFrom(int64_t start_ms, int days) const;
   core::Result<Photo> savePhoto(const Report& r, size_t n, const Upload& up, bool keep_location,
                                 const std::string& source) const;
   core::Status persist(const Report& r, const std::string& action, const model::Actor& actor,
-                       const nlohmann::json& detail);
+                       const ioc::Json& detail);
   void remember(std::shared_ptr<const Report> r);
-  nlohmann::json publicView(const Report& r) const;
-  nlohmann::json staffView(const Report& r, const Caller& who) const;
+  ioc::Json publicView(const Report& r) const;
+  ioc::Json staffView(const Report& r, const Caller& who) const;
   bool visible(const Report& r, const Caller& who) const;
   void emit(const std::string& type, const Report& r, const Report* before) const;
-  nlohmann::json trackView(const Report& r) const;
+  ioc::Json trackView(const Report& r) const;
 
   storage::Store& store_;
   const units::UnitCatalog& units_;

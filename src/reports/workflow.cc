@@ -7,7 +7,7 @@ namespace ioc::reports {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr size_t kMaxText = 4000;
 

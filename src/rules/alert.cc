@@ -8,7 +8,7 @@ namespace ioc::rules {
 namespace {
 
 using core::Errc;
-using nlohmann::json;
+using json = ioc::Json;
 
 core::Error bad(std::string_view field, std::string_view problem) {
   return core::makeError(Errc::kInvalidArgument, std::string(field) + ": " + std::string(problem));

@@ -17,13 +17,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "rules/rule.h"
 #include "rules/signal.h"
@@ -138,10 +138,10 @@ class AlertBook {
   uint64_t suppressed_ = 0;
 };
 
-nlohmann::json evidenceToJson(const Evidence& e);
-core::Result<Evidence> evidenceFromJson(const nlohmann::json& j);
+ioc::Json evidenceToJson(const Evidence& e);
+core::Result<Evidence> evidenceFromJson(const ioc::Json& j);
 //! Times are RFC 3339 strings; area is GeoJSON. alertFromJson(alertToJson(a)) == a.
-nlohmann::json alertToJson(const Alert& a);
-core::Result<Alert> alertFromJson(const nlohmann::json& j);
+ioc::Json alertToJson(const Alert& a);
+core::Result<Alert> alertFromJson(const ioc::Json& j);
 
 }  // namespace ioc::rules

@@ -13,7 +13,7 @@ namespace ioc::rules {
 namespace {
 
 using core::Errc;
-using nlohmann::json;
+using json = ioc::Json;
 
 template <typename E>
 using NameTable = std::initializer_list<std::pair<E, std::string_view>>;

@@ -4,12 +4,12 @@
 // Nothing here evaluates a rule; see engine.h.
 #include <cstdint>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 #include "ngsild/geo.h"
 
@@ -148,10 +148,10 @@ using AreaResolver = std::function<std::optional<geo::Geometry>(const std::strin
 //! silently become "fire immediately"). Errors are Errc::kInvalidArgument with the field path
 //! first, e.g. "alert.severity: must be one of Extreme, Severe, Moderate, Minor, Unknown (got
 //! \"High\")". `target.areaId` needs a resolver that knows the id.
-core::Result<Rule> ruleFromJson(const nlohmann::json& j, const AreaResolver& resolver = {});
+core::Result<Rule> ruleFromJson(const ioc::Json& j, const AreaResolver& resolver = {});
 
 //! The JSON ruleFromJson reads (areaId when the area came from one, else the area GeoJSON).
-nlohmann::json ruleToJson(const Rule& rule);
+ioc::Json ruleToJson(const Rule& rule);
 
 //! The semantic checks ruleFromJson applies, for rules built in code.
 core::Status validateRule(const Rule& rule);

@@ -5,19 +5,19 @@
 #include <cmath>
 #include <fstream>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <thread>
 #include <tuple>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "ngsild/geo.h"
 
 namespace ioc::sim {
 
-using nlohmann::json;
+using json = ioc::Json;
 namespace geo = ngsild::geo;
 
 namespace {

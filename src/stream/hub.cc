@@ -8,7 +8,7 @@
 
 namespace ioc::stream {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 

@@ -27,7 +27,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +37,7 @@
 
 #include "auth/permissions.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "units/catalog.h"
 
@@ -57,7 +57,7 @@ struct Event {
   std::string subtype;    //!< entity type for "entities", event type otherwise
   std::optional<std::pair<double, double>> point;  //!< lon, lat
   std::string key;  //!< coalescing key (alert, incident or entity id); "" = never coalesced
-  nlohmann::json payload;
+  ioc::Json payload;
   std::vector<std::string> roles;  //!< "notifications": target roles (role names); empty = all
   int64_t at_ms = 0;               //!< 0 = when published
   //! "notifications" to named accounts (citizens about their reports): only these user ids see
@@ -76,8 +76,8 @@ struct Filter {
 };
 
 //! {"types":[…],"bbox":[minLon,minLat,maxLon,maxLat],"unit":"46"}; null/absent = no filter.
-core::Result<Filter> parseFilter(const nlohmann::json& j);
-nlohmann::json toJson(const Filter& f);
+core::Result<Filter> parseFilter(const ioc::Json& j);
+ioc::Json toJson(const Filter& f);
 
 //! The permission a topic needs (notifications: any authenticated caller); nullopt if unknown.
 std::optional<auth::Permission> topicPermission(std::string_view topic);
@@ -155,7 +155,7 @@ class Client : public std::enable_shared_from_this<Client> {
 
   //! Replay (SSE Last-Event-ID): queue `message` privately if subscribed and allowed.
   void offer(const Event& e, const Outgoing& message);
-  void reply(const nlohmann::json& j);
+  void reply(const ioc::Json& j);
   void error(std::string_view code, std::string_view message, std::string_view topic = {});
   //! Joins the topic's group (leaving the one of an earlier subscription to it).
   void join(const std::string& topic, Filter filter, const auth::Principal& who);
@@ -166,7 +166,7 @@ class Client : public std::enable_shared_from_this<Client> {
   void drop();
   //! Marks the client closed; false if it already was. Leaves its groups.
   bool close();
-  void handleSubscribe(const nlohmann::json& msg);
+  void handleSubscribe(const ioc::Json& msg);
 
   Hub& hub_;
   std::shared_ptr<Sink> sink_;

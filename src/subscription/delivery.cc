@@ -6,7 +6,7 @@
 
 namespace ioc::subscription {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 Dispatcher::Dispatcher(DeliveryOptions options, SenderFactory senders, OutcomeFn outcome)
     : options_(options), senders_(std::move(senders)), outcome_(std::move(outcome)) {}

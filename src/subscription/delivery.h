@@ -12,11 +12,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 #include "subscription/subscription.h"
 
@@ -28,7 +28,7 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 //! Notification object, without @context (the sender adds it as the endpoint wants).
 struct Message {
   SubscriptionPtr sub;
-  nlohmann::json notification;
+  ioc::Json notification;
   SteadyTime committed;  //!< when the change that caused it was durable (latency metric)
   int attempt = 0;       //!< attempts made so far
   SteadyTime due;        //!< for retries

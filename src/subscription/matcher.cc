@@ -6,7 +6,7 @@
 
 namespace ioc::subscription {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 

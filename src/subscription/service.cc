@@ -9,7 +9,7 @@
 
 namespace ioc::subscription {
 
-using nlohmann::json;
+using json = ioc::Json;
 using std::chrono::milliseconds;
 
 //! One subscription and its mutable delivery state.

@@ -17,7 +17,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -26,6 +25,7 @@
 #include "context/broker.h"
 #include "context/ld_context.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "model/audit_entry.h"
 #include "storage/store.h"
 #include "subscription/delivery.h"
@@ -72,17 +72,17 @@ class SubscriptionService {
   void stop();
 
   //! `body` is the request's JSON, `terms` its @context. Returns the id.
-  core::Result<std::string> create(const nlohmann::json& body,
+  core::Result<std::string> create(const ioc::Json& body,
                                    std::shared_ptr<const context::TermMap> terms,
                                    const Caller& who);
-  core::Status update(const std::string& id, const nlohmann::json& fragment,
+  core::Status update(const std::string& id, const ioc::Json& fragment,
                       std::shared_ptr<const context::TermMap> terms, const Caller& who);
   core::Status remove(const std::string& id, const Caller& who);
   //! Rendered with `terms`; kNotFound outside the caller's unit.
-  core::Result<nlohmann::json> get(const std::string& id, const context::TermMap& terms,
-                                   const Caller& who) const;
+  core::Result<ioc::Json> get(const std::string& id, const context::TermMap& terms,
+                              const Caller& who) const;
   struct Page {
-    std::vector<nlohmann::json> items;
+    std::vector<ioc::Json> items;
     size_t total = 0;
   };
   Page list(const context::TermMap& terms, const Caller& who, size_t limit, size_t offset) const;
@@ -100,11 +100,11 @@ class SubscriptionService {
     SteadyTime committed;
   };
 
-  core::Result<std::shared_ptr<const context::TermMap>> contextFor(const nlohmann::json& spec,
+  core::Result<std::shared_ptr<const context::TermMap>> contextFor(const ioc::Json& spec,
                                                                    const context::TermMap& terms);
   core::Status persist(const Subscription& sub, const DeliveryStatus& status,
                        const std::string& action, const Caller& who);
-  nlohmann::json document(const Subscription& sub, const DeliveryStatus& status) const;
+  ioc::Json document(const Subscription& sub, const DeliveryStatus& status) const;
   std::shared_ptr<Entry> find(const std::string& id, const Caller& who) const;
   void install(std::shared_ptr<Entry> entry);
   void rebuildIndexLocked();
@@ -115,8 +115,8 @@ class SubscriptionService {
   void runPeriodic(int64_t now_ms);
   using Item = std::pair<const context::Entity*, bool>;  //!< entity, deleted
   void notify(Entry& entry, std::vector<Item> data, SteadyTime committed, int64_t now_ms);
-  nlohmann::json renderData(const Subscription& sub, const context::Entity& e, bool deleted,
-                            int64_t now_ms) const;
+  ioc::Json renderData(const Subscription& sub, const context::Entity& e, bool deleted,
+                       int64_t now_ms) const;
   void onOutcome(const Message& m, Outcome outcome);
   void persistStatus(bool force);
 

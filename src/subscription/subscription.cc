@@ -12,7 +12,7 @@
 
 namespace ioc::subscription {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 namespace {
 

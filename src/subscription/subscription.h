@@ -10,7 +10,6 @@
 // `Subscription` is built from a spec by build(), which checks everything the spec requires.
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <string>
@@ -20,6 +19,7 @@
 
 #include "context/broker.h"
 #include "context/ld_context.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "ngsild/query.h"
 
@@ -76,7 +76,7 @@ struct Limits {
 //! A validated subscription, immutable once built: many threads read one instance.
 struct Subscription {
   std::string id;
-  nlohmann::json spec;  //!< canonical form (see above)
+  ioc::Json spec;  //!< canonical form (see above)
   std::vector<EntitySelector> entities;
   std::vector<std::string> watched;  //!< expanded
   unsigned triggers = kDefaultTriggers;
@@ -92,10 +92,10 @@ struct Subscription {
   bool active = true;
 
   // Ownership and representation.
-  std::string unit_code;   //!< the creator's unit: only entities within it are notified
-  std::string owner;       //!< actor name of the creator
-  nlohmann::json context;  //!< @context for notifications (jsonldContext or the creator's)
-  nlohmann::json q_context;
+  std::string unit_code;  //!< the creator's unit: only entities within it are notified
+  std::string owner;      //!< actor name of the creator
+  ioc::Json context;      //!< @context for notifications (jsonldContext or the creator's)
+  ioc::Json q_context;
   std::shared_ptr<const context::TermMap> terms;  //!< resolved `context`
   int64_t created_at_ms = 0;
   int64_t modified_at_ms = 0;
@@ -110,17 +110,17 @@ using SubscriptionPtr = std::shared_ptr<const Subscription>;
 //! member and returns it in canonical form, names expanded with `terms`. Read-only members
 //! (status, notification status members, createdAt, modifiedAt) are dropped; unknown members
 //! are BadRequestData. Errors are kInvalidArgument prefixed "BadRequestData: ".
-core::Result<nlohmann::json> canonicalize(const nlohmann::json& body, const context::TermMap& terms,
-                                          bool fragment);
+core::Result<ioc::Json> canonicalize(const ioc::Json& body, const context::TermMap& terms,
+                                     bool fragment);
 
 //! The spec after a PATCH: top-level members replace, `notification` members replace one level
 //! down (so a fragment may change only the endpoint or the attributes); null removes a member.
-nlohmann::json mergeSpec(nlohmann::json base, const nlohmann::json& fragment);
+ioc::Json mergeSpec(ioc::Json base, const ioc::Json& fragment);
 
 //! Builds the runtime form and checks what crosses members (at least one of entities and
 //! watchedAttributes, watchedAttributes/throttling vs timeInterval, the endpoint URI, q and geoQ).
 //! `q_terms` expands the terms of q. With `new_expiry`, expiresAt must lie after `now_ms`.
-core::Result<Subscription> build(nlohmann::json spec, const context::TermMap& q_terms,
+core::Result<Subscription> build(ioc::Json spec, const context::TermMap& q_terms,
                                  const Limits& limits, int64_t now_ms, bool new_expiry);
 
 //! Parses an endpoint URI (http or mqtt; https is refused with a clear message).
@@ -135,10 +135,10 @@ struct DeliveryStatus {
   int64_t last_failure_ms = 0;
   bool failed = false;
 };
-nlohmann::json render(const Subscription& sub, const DeliveryStatus& status,
-                      const context::TermMap& terms, int64_t now_ms);
-nlohmann::json statusJson(const DeliveryStatus& s);
-DeliveryStatus statusFromJson(const nlohmann::json& j);
+ioc::Json render(const Subscription& sub, const DeliveryStatus& status,
+                 const context::TermMap& terms, int64_t now_ms);
+ioc::Json statusJson(const DeliveryStatus& s);
+DeliveryStatus statusFromJson(const ioc::Json& j);
 
 //! "urn:ngsi-ld:<kind>:<uuid v4>".
 std::string newUrn(std::string_view kind);

@@ -14,7 +14,7 @@ namespace {
 
 using core::Errc;
 using core::Status;
-using nlohmann::json;
+using json = ioc::Json;
 
 // The real file is 1.5 MB; anything far larger is a wrong path, not a bigger country.
 constexpr std::streamoff kMaxFileBytes = 64 << 20;

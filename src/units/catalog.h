@@ -4,13 +4,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/json.h"
 #include "core/result.h"
 
 namespace ioc::units {
@@ -78,6 +78,6 @@ class UnitCatalog {
 
 //! {"code","name","name_en","full_name","full_name_en","kind","kind_en",
 //!  "level":"province"|"commune","parent_code"} with parent_code null for provinces.
-nlohmann::json toJson(const Unit& u);
+ioc::Json toJson(const Unit& u);
 
 }  // namespace ioc::units

@@ -11,7 +11,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr const char* kStation = "urn:ngsi-ld:AirQualityObserved:hue-aq-1";
 

@@ -7,7 +7,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 class Auth : public testing::Test {
  protected:

@@ -7,7 +7,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 const std::vector<std::string> kRoles = {"admin",    "leader",       "supervisor",
                                          "operator", "agency_staff", "citizen"};

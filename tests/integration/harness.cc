@@ -416,12 +416,12 @@ bool HttpResponse::hasHeader(std::string_view name) const {
   return false;
 }
 
-nlohmann::json HttpResponse::json() const {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  return j.is_discarded() ? nlohmann::json::object() : j;
+ioc::Json HttpResponse::json() const {
+  auto j = ioc::Json::parse(body, nullptr, false);
+  return j.is_discarded() ? ioc::Json::object() : j;
 }
 
-nlohmann::json HttpResponse::jsonField(const std::string& key) const {
+ioc::Json HttpResponse::jsonField(const std::string& key) const {
   auto j = json();
   if (!j.is_object() || !j.contains(key)) return nullptr;
   return j[key];
@@ -543,7 +543,7 @@ HttpResponse get(uint16_t port, const std::string& target, const std::string& be
   return request(port, "GET", target, o);
 }
 
-HttpResponse postJson(uint16_t port, const std::string& target, const nlohmann::json& body,
+HttpResponse postJson(uint16_t port, const std::string& target, const ioc::Json& body,
                       const std::string& bearer) {
   RequestOptions o;
   o.bearer = bearer;

@@ -7,12 +7,13 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "core/json.h"
 
 namespace ioc::it {
 
@@ -110,9 +111,9 @@ struct HttpResponse {
   std::string header(std::string_view name) const;
   bool hasHeader(std::string_view name) const;
   //! The body parsed as JSON; an empty object when it is not JSON (so .value() stays usable).
-  nlohmann::json json() const;
+  ioc::Json json() const;
   //! json()[key] by value (null when absent), safe to range-for over.
-  nlohmann::json jsonField(const std::string& key) const;
+  ioc::Json jsonField(const std::string& key) const;
   //! True if this is an RFC 9457 problem: content type application/problem+json, and a body with
   //! "type" urn:cityioc:problem:…, "title", "status" equal to the HTTP status and "request_id".
   testing::AssertionResult isProblem() const;
@@ -132,7 +133,7 @@ struct RequestOptions {
 HttpResponse request(uint16_t port, const std::string& method, const std::string& target,
                      const RequestOptions& options = {});
 HttpResponse get(uint16_t port, const std::string& target, const std::string& bearer = "");
-HttpResponse postJson(uint16_t port, const std::string& target, const nlohmann::json& body,
+HttpResponse postJson(uint16_t port, const std::string& target, const ioc::Json& body,
                       const std::string& bearer = "");
 
 //! POST /api/v1/auth/login; the token, or "" (with a gtest failure) when it did not answer 200.

@@ -9,7 +9,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 // A point inside Phường Phú Xuân (19753), Huế (46).
 const json kPhuXuan = {{"lon", 107.55796}, {"lat", 16.47764}};

@@ -25,7 +25,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 namespace fs = std::filesystem;
 
 constexpr const char* kEntity = "urn:ngsi-ld:WeatherObserved:hue-001";

@@ -20,7 +20,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 const std::string kBase = "/ngsi-ld/v1";
 constexpr const char* kErrors = "https://uri.etsi.org/ngsi-ld/errors/";

@@ -13,7 +13,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr const char* kErrors = "https://uri.etsi.org/ngsi-ld/errors/";
 constexpr const char* kContextRel = "rel=\"http://www.w3.org/ns/json-ld#context\"";

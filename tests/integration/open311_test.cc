@@ -15,7 +15,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr const char* kJurisdiction = "hue.gov.vn";
 // A point inside Phường Phú Xuân (19753), Huế (46).

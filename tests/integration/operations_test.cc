@@ -12,7 +12,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr const char* kGauge = "urn:ngsi-ld:WaterObserved:huong-kim-long";
 // A point inside Phường Phú Xuân (19753), Huế (46).

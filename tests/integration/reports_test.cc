@@ -18,7 +18,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 namespace fs = std::filesystem;
 
 // Phường Phú Xuân (19753), Huế (46).

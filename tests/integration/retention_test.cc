@@ -5,7 +5,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 class Retention : public testing::Test {
  protected:

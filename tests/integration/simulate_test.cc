@@ -2,8 +2,7 @@
 // for the devices, then telemetry lines every tick.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
+#include "core/json.h"
 #include "integration/harness.h"
 
 namespace ioc::it {
@@ -38,7 +37,7 @@ TEST(Simulate, CreatesTheDemoCityAndReportsReadings) {
                      "?attrs=pm25",
                      secret);
   ASSERT_EQ(history.status, 200u) << history.body;
-  auto j = nlohmann::json::parse(history.body);
+  auto j = ioc::Json::parse(history.body);
   ASSERT_TRUE(j.contains("pm25")) << history.body;
   // The Thuận Hoá station replays the real Hanoi series: 94.7 then 88.7 µg/m³.
   ASSERT_EQ(j["pm25"].size(), 2u) << history.body;
@@ -62,7 +61,7 @@ TEST(Simulate, TemporalQueryFormCoversEverySelectedEntity) {
                secret);
   ASSERT_EQ(r.status, 200u) << r.body;
   EXPECT_EQ(r.header("NGSILD-Results-Count"), "8");
-  auto j = nlohmann::json::parse(r.body);
+  auto j = ioc::Json::parse(r.body);
   ASSERT_EQ(j.size(), 8u) << r.body;
   for (const auto& e : j) {
     ASSERT_TRUE(e.contains("height")) << e.dump();
@@ -72,7 +71,7 @@ TEST(Simulate, TemporalQueryFormCoversEverySelectedEntity) {
   auto all =
       get(server.port(), "/ngsi-ld/v1/temporal/entities?type=WaterObserved&attrs=height", secret);
   ASSERT_EQ(all.status, 200u) << all.body;
-  EXPECT_EQ(nlohmann::json::parse(all.body)[0]["height"].size(), 3u) << all.body;
+  EXPECT_EQ(ioc::Json::parse(all.body)[0]["height"].size(), 3u) << all.body;
   auto bad =
       get(server.port(), "/ngsi-ld/v1/temporal/entities?type=WaterObserved&timerel=soon", secret);
   EXPECT_EQ(bad.status, 400u) << bad.body;

@@ -26,7 +26,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 namespace fs = std::filesystem;
 
 constexpr const char* kErrors = "https://uri.etsi.org/ngsi-ld/errors/";
@@ -53,7 +53,7 @@ struct Received {
     }
     return {};
   }
-  nlohmann::json parsed() const { return nlohmann::json::parse(body, nullptr, false); }
+  ioc::Json parsed() const { return ioc::Json::parse(body, nullptr, false); }
 };
 
 class Receiver {

@@ -172,7 +172,7 @@ namespace asio_ws {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-using nlohmann::json;
+using json = ioc::Json;
 
 //! A WebSocket client with a deadline on every read.
 class WsClient {

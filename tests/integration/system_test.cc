@@ -11,7 +11,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 //! The value of the first sample line `name` (exact, no labels) in a Prometheus text body.
 std::optional<double> sample(const std::string& text, const std::string& name) {

@@ -13,7 +13,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr const char* kErrors = "https://uri.etsi.org/ngsi-ld/errors/";
 const std::string kEntityId = "urn:ngsi-ld:AirQualityObserved:tele-hue-1";

@@ -4,7 +4,7 @@
 namespace ioc::it {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 class Users : public testing::Test {
  protected:

@@ -162,8 +162,8 @@ Result<int64_t> SeriesStore::seriesId(Db& db, const std::string& entity, const s
   auto& of_entity = ids_[entity];
   auto at =
       std::lower_bound(of_entity.begin(), of_entity.end(), attr,
-                       [](const auto& known, const std::string& a) { return known.first < a; });
-  if (at != of_entity.end() && at->first == attr) return at->second;
+                       [](const auto& known, const std::string& a) { return *known.first < a; });
+  if (at != of_entity.end() && *at->first == attr) return at->second;
   auto find = db.prepare("SELECT id FROM series WHERE entity_id=?1 AND attribute=?2");
   if (!find.ok()) return find.error();
   (*find)->bind(1, entity).bind(2, attr);
@@ -177,7 +177,7 @@ Result<int64_t> SeriesStore::seriesId(Db& db, const std::string& entity, const s
     if (auto s = (*ins)->bind(1, entity).bind(2, attr).run(); !s.ok()) return s.error();
     id = db.lastInsertId();
   }
-  of_entity.emplace(at, attr, id);
+  of_entity.emplace(at, &*attributes_.insert(attr).first, id);
   return id;
 }
 

@@ -20,6 +20,7 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "model/device.h"
@@ -95,8 +96,10 @@ class SeriesStore {
 
   SeriesOptions options_;
   //! entity → its (attribute, series id), sorted by attribute: found without building a key per
-  //! point, and ~250 bytes per series (a hash map per entity took ~450); writer only.
-  std::unordered_map<std::string, std::vector<std::pair<std::string, int64_t>>> ids_;
+  //! point, and ~150 bytes per series (a hash map per entity took ~450); writer only.
+  std::unordered_map<std::string, std::vector<std::pair<const std::string*, int64_t>>> ids_;
+  //! Attribute names, held once (a city has few): ids_ points into it. Writer only.
+  std::unordered_set<std::string> attributes_;
   mutable std::shared_mutex mu_;
   std::unordered_map<int64_t, std::vector<TimedValue>> tail_;
   size_t tail_points_ = 0;

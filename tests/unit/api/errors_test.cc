@@ -2,16 +2,17 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "core/json.h"
 
 namespace ioc::api {
 namespace {
 
 using core::Errc;
 using net::http::status;
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr Errc kAllErrc[] = {
     Errc::kInvalidArgument, Errc::kMalformedInput, Errc::kUnsupportedMediaType,

@@ -8,7 +8,7 @@ namespace ioc::api {
 namespace {
 
 using core::Errc;
-using nlohmann::json;
+using json = ioc::Json;
 
 //! {"a":{"a":...1...}} with `depth` objects.
 std::string nestedObjects(int depth) {

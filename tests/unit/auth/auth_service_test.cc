@@ -9,7 +9,6 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "auth/password.h"
 #include "auth/tokens.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "model/audit_entry.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "units/catalog.h"
@@ -572,7 +572,7 @@ TEST_F(AuthServiceTest, PasswordChangeEndsSessionsAndIsNotAudited) {
     EXPECT_EQ(e.detail.find("$argon2id$"), std::string::npos);
     if (e.action == "user.update") {
       found = true;
-      EXPECT_EQ(nlohmann::json::parse(e.detail).value("password", ""), "changed");
+      EXPECT_EQ(ioc::Json::parse(e.detail).value("password", ""), "changed");
     }
   }
   EXPECT_TRUE(found);
@@ -652,7 +652,7 @@ TEST_F(AuthServiceTest, EveryIdentityChangeIsAudited) {
     EXPECT_EQ(e.detail.find("$argon2id$"), std::string::npos) << e.action;
     EXPECT_EQ(e.detail.find(login.token), std::string::npos) << e.action;
     EXPECT_EQ(e.detail.find(key->secret), std::string::npos) << e.action;
-    EXPECT_FALSE(nlohmann::json::parse(e.detail, nullptr, false).is_discarded()) << e.detail;
+    EXPECT_FALSE(ioc::Json::parse(e.detail, nullptr, false).is_discarded()) << e.detail;
   }
   EXPECT_EQ(entries[0].role, "admin");
   EXPECT_EQ(entries[0].client, "127.0.0.1");
@@ -660,15 +660,15 @@ TEST_F(AuthServiceTest, EveryIdentityChangeIsAudited) {
   EXPECT_EQ(entries[1].client, "10.9.9.9");
   EXPECT_EQ(entries[2].request_id, "req-logout");
 
-  auto created = nlohmann::json::parse(entries[0].detail);
+  auto created = ioc::Json::parse(entries[0].detail);
   EXPECT_EQ(created.value("username", ""), "kim");
   EXPECT_EQ(created.value("role", ""), "operator");
   EXPECT_EQ(created.value("unit_code", ""), "46");
-  auto key_detail = nlohmann::json::parse(entries[3].detail);
+  auto key_detail = ioc::Json::parse(entries[3].detail);
   EXPECT_EQ(key_detail.value("name", ""), "feed");
   EXPECT_EQ(key_detail.value("scope", ""), "ingest");
   EXPECT_EQ(key_detail.value("prefix", ""), key->key.prefix);
-  auto updated = nlohmann::json::parse(entries[5].detail);
+  auto updated = ioc::Json::parse(entries[5].detail);
   EXPECT_EQ(updated.value("role", ""), "leader");
 }
 

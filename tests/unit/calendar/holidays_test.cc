@@ -27,7 +27,7 @@ const char* kindName(DayKind k) {
   return "?";
 }
 
-void checkTable(const WorkingCalendar& cal, const nlohmann::json& table) {
+void checkTable(const WorkingCalendar& cal, const ioc::Json& table) {
   ASSERT_FALSE(table.empty());
   for (const auto& c : table) {
     const Date d = date(c["date"]);

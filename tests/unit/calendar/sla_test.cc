@@ -139,7 +139,7 @@ TEST(Sla, InvalidPolicies) {
       R"([])",
   };
   for (const char* text : bad) {
-    auto p = parseSlaPolicy(nlohmann::json::parse(text));
+    auto p = parseSlaPolicy(ioc::Json::parse(text));
     ASSERT_FALSE(p.ok()) << text;
     EXPECT_EQ(p.error().code, core::Errc::kInvalidArgument) << text;
   }

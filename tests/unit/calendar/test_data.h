@@ -4,12 +4,12 @@
 
 #include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
 #include "calendar/date.h"
 #include "calendar/working_calendar.h"
+#include "core/json.h"
 
 namespace ioc::calendar::testing {
 
@@ -17,12 +17,12 @@ inline std::string sourcePath(const std::string& relative) {
   return std::string(IOC_SOURCE_DIR) + "/" + relative;
 }
 
-inline nlohmann::json loadCases(const std::string& file) {
+inline ioc::Json loadCases(const std::string& file) {
   std::ifstream in(sourcePath("tests/data/calendar/" + file));
   EXPECT_TRUE(in.good()) << "cannot open " << file;
   std::ostringstream text;
   text << in.rdbuf();
-  return nlohmann::json::parse(text.str());
+  return ioc::Json::parse(text.str());
 }
 
 inline Date date(const std::string& text) {

@@ -25,7 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using core::Errc;
-using nlohmann::json;
+using json = ioc::Json;
 
 const std::string kNs = "https://uri.etsi.org/ngsi-ld/";
 const std::string kVocab = "https://uri.etsi.org/ngsi-ld/default-context/";

@@ -12,20 +12,36 @@
 namespace ioc::context {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 void expectSameAsDump(const json& j) {
   EXPECT_EQ(dumpJson(j), j.dump()) << j.dump();
 }
 
 TEST(JsonText, ScalarsAsDump) {
-  for (const json& j :
-       {json(nullptr), json(true), json(false), json(0), json(-1), json(42u),
-        json(std::numeric_limits<int64_t>::min()), json(std::numeric_limits<uint64_t>::max()),
-        json(0.0), json(-0.0), json(1.0), json(1.5), json(-2.25), json(0.1), json(1e21),
-        json(1e-7), json(123456789.123), json(1e15), json(3.14159265358979),
-        json(std::numeric_limits<double>::max()), json(std::numeric_limits<double>::denorm_min()),
-        json(std::nan("")), json(INFINITY)}) {
+  for (const json& j : {json(nullptr),
+                        json(true),
+                        json(false),
+                        json(0),
+                        json(-1),
+                        json(42u),
+                        json(std::numeric_limits<int64_t>::min()),
+                        json(std::numeric_limits<uint64_t>::max()),
+                        json(0.0),
+                        json(-0.0),
+                        json(1.0),
+                        json(1.5),
+                        json(-2.25),
+                        json(0.1),
+                        json(1e21),
+                        json(1e-7),
+                        json(123456789.123),
+                        json(1e15),
+                        json(3.14159265358979),
+                        json(std::numeric_limits<double>::max()),
+                        json(std::numeric_limits<double>::denorm_min()),
+                        json(std::nan("")),
+                        json(INFINITY)}) {
     expectSameAsDump(j);
   }
 }

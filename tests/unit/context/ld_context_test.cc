@@ -19,7 +19,7 @@ namespace ioc::context {
 namespace {
 
 using core::Errc;
-using nlohmann::json;
+using json = ioc::Json;
 
 const std::string kNs = "https://uri.etsi.org/ngsi-ld/";
 const std::string kVocab = "https://uri.etsi.org/ngsi-ld/default-context/";

@@ -16,7 +16,7 @@
 namespace ioc::incidents {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 namespace fs = std::filesystem;
 
 json readData(const std::string& name) {

@@ -7,7 +7,7 @@
 namespace ioc::indices {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 FloodStationConfig kimLong() {
   // Thresholds as shaped for the Hương river at Kim Long (Huế); values illustrative.

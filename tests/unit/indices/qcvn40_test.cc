@@ -10,7 +10,7 @@
 namespace ioc::indices {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 const Qcvn40Table& table() {
   static const Qcvn40Table* t = [] {

@@ -11,7 +11,7 @@
 namespace ioc::indices {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 const json& cases() {
   static const json* c = [] {

@@ -14,7 +14,7 @@ namespace {
 using namespace std::chrono_literals;
 
 context::Observation obs(int i) {
-  return {"urn:ngsi-ld:T:" + std::to_string(i), "https://x/T", nlohmann::json::object()};
+  return {"urn:ngsi-ld:T:" + std::to_string(i), "https://x/T", ioc::Json::object()};
 }
 
 //! A sink that records calls and completes them inline or on demand.

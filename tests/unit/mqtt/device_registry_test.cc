@@ -14,7 +14,7 @@ namespace ioc::mqtt {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
+using json = ioc::Json;
 
 const std::string kVocab = "https://uri.etsi.org/ngsi-ld/default-context/";
 

@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using nlohmann::json;
+using json = ioc::Json;
 
 TEST(MqttOptions, ParsesUrls) {
   auto o = mqttOptions("mqtt://127.0.0.1:1883", "cityioc", 1, "");

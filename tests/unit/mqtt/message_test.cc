@@ -10,7 +10,7 @@
 namespace ioc::mqtt {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 const std::string kVocab = "https://uri.etsi.org/ngsi-ld/default-context/";
 constexpr int64_t kNow = 1'700'000'000'000;  // 2023-11-14T22:13:20.000Z
@@ -83,8 +83,8 @@ TEST(Payload, MapsKnownKeysToNormalizedProperties) {
   EXPECT_EQ(t["value"], 21.5);
   EXPECT_EQ(t["unitCode"], "CEL");
   EXPECT_FALSE(t.contains("observedAt"));
-  EXPECT_EQ(t["createdAt"], "2023-11-14T22:13:20.000Z");
-  EXPECT_EQ(t["modifiedAt"], "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(t["createdAt"], kNow) << "Unix milliseconds, rendered as text on output";
+  EXPECT_EQ(t["modifiedAt"], kNow);
   const json& h = a[kVocab + "relativeHumidity"];
   EXPECT_EQ(h["value"], 60);
   EXPECT_FALSE(h.contains("unitCode"));

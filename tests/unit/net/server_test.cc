@@ -5,11 +5,11 @@
 
 #include <atomic>
 #include <future>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
+#include "core/json.h"
 #include "net/static_files.h"
 #include "net_test_util.h"
 
@@ -17,7 +17,7 @@ namespace ioc::net {
 namespace {
 
 using namespace ioc::net::testing;
-using json = nlohmann::json;
+using json = ioc::Json;
 
 json parseJson(const std::string& body) {
   return json::parse(body, nullptr, false);

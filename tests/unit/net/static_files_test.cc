@@ -5,10 +5,10 @@
 #include <zlib.h>
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
+#include "core/json.h"
 #include "net_test_util.h"
 
 namespace ioc::net {

@@ -17,7 +17,7 @@
 namespace ioc::ngsild::geo {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 Geometry parse(const std::string& text) {
   auto r = parseGeoJson(json::parse(text));

@@ -18,7 +18,7 @@
 namespace ioc::ngsild {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 // A normalized entity exercising every attribute shape the evaluator knows.
 const json& car() {
@@ -27,7 +27,8 @@ const json& car() {
     "brandName": {"type": "Property", "value": "Mercedes"},
     "speed": {"type": "Property", "value": 55, "observedAt": "2017-12-24T12:30:00Z",
               "unitCode": "KMH", "accuracy": {"type": "Property", "value": 0.5}},
-    "rpm": {"type": "Property", "value": 2500},
+    "rpm": {"type": "Property", "value": 2500, "createdAt": 1514117400000,
+            "modifiedAt": "2017-12-24T12:20:00.000Z"},
     "isParked": {"type": "Relationship", "object": "urn:ngsi-ld:OffStreetParking:Downtown1",
                  "observedAt": "2017-07-29T12:00:04Z",
                  "providedBy": {"type": "Relationship", "object": "urn:ngsi-ld:Person:Bob"}},
@@ -128,6 +129,14 @@ const Case kCases[] = {
     {"electric==0", false},
     // DateTime (offsets honoured), Date, Time.
     {"temperature.observedAt>=2017-12-24T11:00:00Z", true},
+    // System times are kept as Unix ms (createdAt here) or, when written before, as text: both
+    // compare as date-times; a plain number does not.
+    {"rpm.createdAt==2017-12-24T12:10:00Z", true},
+    {"rpm.createdAt>2017-12-24T12:00:00Z", true},
+    {"rpm.createdAt<2017-12-24T12:10:00Z", false},
+    {"rpm.createdAt>=2017-12-24T13:10:00+01:00", true},
+    {"rpm.modifiedAt>2017-12-24T12:10:00Z", true},
+    {"rpm>2017-12-24T12:10:00Z", false},
     {"temperature.observedAt>2017-12-24T11:00:00Z", false},
     {"temperature.observedAt==2017-12-24T11:00:00.000Z", true},
     {"temperature.observedAt<2017-12-24T12:30:00+01:00", true},

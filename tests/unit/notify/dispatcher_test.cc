@@ -16,7 +16,7 @@
 namespace ioc::notify {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 

@@ -17,7 +17,7 @@
 namespace ioc::reports {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 namespace fs = std::filesystem;
 
 std::string segment(uint8_t marker, const std::string& payload) {

@@ -10,7 +10,7 @@
 namespace ioc::rules {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 constexpr int64_t kT0 = 1'772'323'200'000;  // 2026-03-01T00:00:00Z
 

@@ -21,7 +21,7 @@
 namespace ioc::rules {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 namespace fs = std::filesystem;
 
 const fs::path kDataDir = fs::path(IOC_SOURCE_DIR) / "tests" / "data" / "rules";

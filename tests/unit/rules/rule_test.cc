@@ -10,7 +10,7 @@
 namespace ioc::rules {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 const json kAlert = {{"category", "Env"},
                      {"severity", "Moderate"},

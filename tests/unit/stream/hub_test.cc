@@ -11,7 +11,7 @@
 namespace ioc::stream {
 namespace {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 const units::UnitCatalog& catalog() {
   static const units::UnitCatalog c = [] {

@@ -2,16 +2,16 @@
 // Shared pieces of the subscription unit tests.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "context/entity.h"
+#include "core/json.h"
 #include "subscription/subscription.h"
 #include "units/catalog.h"
 
 namespace ioc::subscription::test {
 
-using nlohmann::json;
+using json = ioc::Json;
 
 inline constexpr int64_t kNow = 1'772'352'000'000;  // 2026-03-01T08:00:00Z
 inline const std::string kVocab = "https://uri.etsi.org/ngsi-ld/default-context/";

@@ -177,7 +177,7 @@ TEST(UnitCatalog, IsWithin) {
 }
 
 TEST(UnitCatalog, ToJson) {
-  const nlohmann::json w = toJson(*catalog().find("19789"));
+  const ioc::Json w = toJson(*catalog().find("19789"));
   EXPECT_EQ(w["code"], "19789");
   EXPECT_EQ(w["name"], "Thuận Hoá");
   EXPECT_EQ(w["name_en"], "Thuan Hoa");
@@ -188,7 +188,7 @@ TEST(UnitCatalog, ToJson) {
   EXPECT_EQ(w["level"], "commune");
   EXPECT_EQ(w["parent_code"], "46");
   EXPECT_EQ(w.size(), 9u);
-  const nlohmann::json p = toJson(*catalog().find("46"));
+  const ioc::Json p = toJson(*catalog().find("46"));
   EXPECT_EQ(p["level"], "province");
   EXPECT_TRUE(p["parent_code"].is_null());
 }
