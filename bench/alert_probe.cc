@@ -14,11 +14,10 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "core/json.h"
 
 namespace {
 
@@ -26,7 +25,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-using json = ioc::Json;
+using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 struct Samples {

@@ -15,10 +15,9 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include "core/json.h"
 
 namespace {
 
@@ -26,7 +25,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-using json = ioc::Json;
+using nlohmann::json;
 
 int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
