@@ -433,15 +433,19 @@ InstanceHead headOf(const json& instance) {
 }
 
 //! Both documents' attributes are single instances without datasetId, so each incoming one
-//! simply replaces or adds. One walk over both sorted objects, not a search per name.
-bool simpleMerge(const json& doc, const json& attrs) {
+//! simply replaces or adds. One walk over both sorted objects, not a search per name; counts
+//! the names `attrs` would add.
+bool simpleMerge(const json& doc, const json& attrs, size_t& new_names) {
   if (!doc.is_object() || !attrs.is_object()) return false;
   const auto& current = doc.get_ref<const json::object_t&>();
   auto it = current.begin();
+  new_names = 0;
   for (const auto& [name, incoming] : attrs.get_ref<const json::object_t&>()) {
     if (!headOf(incoming).single) return false;
     while (it != current.end() && it->first < name) ++it;
-    if (it != current.end() && it->first == name && !headOf(it->second).single) return false;
+    const bool known = it != current.end() && it->first == name;
+    if (known && !headOf(it->second).single) return false;
+    if (!known) ++new_names;
   }
   return true;
 }
@@ -449,7 +453,8 @@ bool simpleMerge(const json& doc, const json& attrs) {
 //! mergedCopy; `result` may be null (nothing reported, the updated names not copied).
 Entity mergeCopying(const Entity& before, json attrs, MergeMode mode, int64_t now_ms,
                     MergeResult* result) {
-  if (!simpleMerge(before.doc, attrs)) {
+  size_t new_names = 0;
+  if (!simpleMerge(before.doc, attrs, new_names)) {
     Entity next = before;
     MergeResult merged = mergeAttributes(next, attrs, mode, now_ms);
     if (result) *result = std::move(merged);
@@ -463,7 +468,8 @@ Entity mergeCopying(const Entity& before, json attrs, MergeMode mode, int64_t no
   const auto& current = before.doc.get_ref<const json::object_t&>();
   auto& incoming = attrs.get_ref<json::object_t&>();
   json::object_t doc;
-  doc.reserve(current.size() + incoming.size());
+  // Exactly the members it will hold: the document is kept as long as the version lives.
+  doc.reserve(current.size() + (mode == MergeMode::kUpdateExisting ? 0 : new_names));
   auto in = incoming.begin();
   size_t updated = 0;
   // An incoming member moves over whole: its (long) name is not copied.

@@ -63,5 +63,21 @@ TEST(DocumentSize, AStationWithTwoAttributesHoldsNineteenAllocations) {
   EXPECT_GT(allocationsOf(nlohmann::json::parse(doc.dump())), 19);
 }
 
+TEST(DocumentSize, AMergedVersionHasNoSpareSlots) {
+  // Telemetry replaces attributes by merging (mergedCopy): the new version's object holds
+  // exactly its members — spare capacity would stay allocated as long as the version lives.
+  const Json body = Json::parse(R"({"id": "urn:ngsi-ld:S:1", "type": "S",
+    "a": {"type": "Property", "value": 1}, "b": {"type": "Property", "value": 2}})");
+  auto entity = parseEntity(body, *TermMap::core(), 1'796'000'000'000);
+  ASSERT_TRUE(entity.ok()) << entity.error().message;
+  auto reading =
+      parseAttributes(Json::parse(R"({"b": 3, "c": 4})"), *TermMap::core(), 1'796'000'001'000);
+  ASSERT_TRUE(reading.ok()) << reading.error().message;
+  const Entity next = mergedCopy(*entity, *reading, MergeMode::kAppend, 1'796'000'001'000);
+  const auto& members = next.doc.get_ref<const Json::object_t&>();
+  EXPECT_EQ(members.size(), 5u) << next.doc.dump();
+  EXPECT_EQ(members.capacity(), members.size());
+}
+
 }  // namespace
 }  // namespace ioc::context
