@@ -410,10 +410,12 @@ bool regexMatches(const std::regex& re, const json& t) {
 bool evalTerm(const Term& term, const json& entity) {
   std::vector<Target> targets;
   const bool exists = resolve(term.path, entity, targets);
-  std::vector<json> texts;  // system times as clients see them; reserved: pointers stay valid
-  texts.reserve(targets.size());
+  // System times as clients see them. Reserved (pointers stay valid) only when needed: this
+  // runs for every entity a query scans.
+  std::vector<json> texts;
   for (auto& t : targets) {
     if (!t.millis) continue;
+    if (texts.empty()) texts.reserve(targets.size());
     t.v = &texts.emplace_back(core::formatRfc3339(t.v->get<std::int64_t>()));
   }
   switch (term.op) {
